@@ -1,0 +1,104 @@
+import ipaddr from 'ipaddr.js';
+
+declare const normalised: unique symbol;
+
+/**
+ * A client address parsed and normalised by {@link parseIp}: IPv4-mapped IPv6
+ * is folded to IPv4, IPv6 is in RFC 5952 form. Only this module makes them, so
+ * any `Ip` that reaches the store or the firewall has been through the parser.
+ */
+export interface Ip {
+  readonly family: 4 | 6;
+  readonly text: string;
+  readonly [normalised]: true;
+}
+
+/** A network (a single address is a /32 or /128). `text` omits the full-length prefix. */
+export interface Cidr {
+  readonly family: 4 | 6;
+  readonly network: Ip;
+  readonly prefix: number;
+  readonly text: string;
+  readonly [normalised]: true;
+}
+
+// Strict forms only: ipaddr.js also accepts "1", "0x7f.1" or octal parts,
+// which never appear as a client address in a server log.
+const V4_STRICT = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const V6_CHARS = /^[0-9a-fA-F:.]{2,45}$/;
+
+function makeIp(addr: ipaddr.IPv4 | ipaddr.IPv6): Ip {
+  if (addr.kind() === 'ipv6') {
+    const v6 = addr as ipaddr.IPv6;
+    if (v6.isIPv4MappedAddress()) return makeIp(v6.toIPv4Address());
+    return { family: 6, text: v6.toRFC5952String() } as Ip;
+  }
+  return { family: 4, text: addr.toString() } as Ip;
+}
+
+/** Parses one address as servers write it; returns null for anything else (never throws). */
+export function parseIp(input: string): Ip | null {
+  // V4_STRICT admits no leading zeros, so the input is already canonical.
+  if (V4_STRICT.test(input)) return { family: 4, text: input } as Ip;
+  // Zone ids (fe80::1%eth0) identify a link, not a remote host: not an address we can ban.
+  if (!V6_CHARS.test(input) || !input.includes(':')) return null;
+  try {
+    return makeIp(ipaddr.IPv6.parse(input));
+  } catch {
+    return null;
+  }
+}
+
+/** Parses `addr` or `addr/len`; the network part is masked (10.1.2.3/8 → 10.0.0.0/8). */
+export function parseCidr(input: string): Cidr | null {
+  const slash = input.indexOf('/');
+  if (slash < 0) {
+    const ip = parseIp(input);
+    return ip ? cidrOf(ip) : null;
+  }
+  const ip = parseIp(input.slice(0, slash));
+  const lenText = input.slice(slash + 1);
+  if (!ip || !/^\d{1,3}$/.test(lenText)) return null;
+  let prefix = Number(lenText);
+  // An IPv4-mapped network written in IPv6 form (::ffff:10.0.0.0/104) folds like its address.
+  if (ip.family === 4 && input.slice(0, slash).includes(':')) prefix -= 96;
+  const max = ip.family === 4 ? 32 : 128;
+  if (prefix < 0 || prefix > max) return null;
+  const parsed = ipaddr.parse(ip.text);
+  const bytes = parsed.toByteArray();
+  for (let bit = prefix; bit < max; bit++) {
+    const i = bit >> 3;
+    bytes[i] = bytes[i]! & ~(0x80 >> (bit & 7));
+  }
+  const network = makeIp(ipaddr.fromByteArray(bytes));
+  return {
+    family: ip.family,
+    network,
+    prefix,
+    text: prefix === max ? network.text : `${network.text}/${prefix}`,
+  } as Cidr;
+}
+
+/** The single-address network of `ip`. */
+export function cidrOf(ip: Ip): Cidr {
+  return { family: ip.family, network: ip, prefix: ip.family === 4 ? 32 : 128, text: ip.text } as Cidr;
+}
+
+export function isSingleAddress(c: Cidr): boolean {
+  return c.prefix === (c.family === 4 ? 32 : 128);
+}
+
+/** True when `net` contains every address of `inner` (an Ip or a Cidr). */
+export function cidrContains(net: Cidr, inner: Ip | Cidr): boolean {
+  if (net.family !== inner.family) return false;
+  const innerNet = 'prefix' in inner ? inner : cidrOf(inner);
+  if (innerNet.prefix < net.prefix) return false;
+  const a = ipaddr.parse(innerNet.network.text);
+  const b = ipaddr.parse(net.network.text);
+  return (a as ipaddr.IPv4).match(b as ipaddr.IPv4, net.prefix);
+}
+
+/** True when the two networks share at least one address. */
+export function cidrOverlaps(a: Cidr, b: Cidr): boolean {
+  return cidrContains(a, b) || cidrContains(b, a);
+}
