@@ -1,0 +1,113 @@
+import { parseCidr, type Cidr } from '../net/address.js';
+import type { Db } from './db.js';
+
+export type BanOrigin = 'auto' | 'manual';
+
+export interface Ban {
+  id: number;
+  ip: Cidr;
+  reason: string;
+  failures: number;
+  origin: BanOrigin;
+  bannedAt: number;
+  /** null: never expires. */
+  expiresAt: number | null;
+}
+
+export interface NewBan {
+  ip: Cidr;
+  reason: string;
+  failures: number;
+  origin: BanOrigin;
+  bannedAt: number;
+  expiresAt: number | null;
+}
+
+interface BanRow {
+  id: number;
+  ip: string;
+  reason: string;
+  failures: number;
+  origin: BanOrigin;
+  banned_at: number;
+  expires_at: number | null;
+}
+
+function toBan(row: BanRow): Ban | null {
+  const ip = parseCidr(row.ip);
+  if (!ip) return null;
+  return {
+    id: row.id,
+    ip,
+    reason: row.reason,
+    failures: row.failures,
+    origin: row.origin,
+    bannedAt: row.banned_at,
+    expiresAt: row.expires_at,
+  };
+}
+
+export function bansRepo(db: Db) {
+  const insert = db.prepare(
+    `INSERT INTO bans (ip, reason, failures, origin, banned_at, expires_at, state)
+     VALUES (?, ?, ?, ?, ?, ?, 'active')`,
+  );
+  const active = db.prepare(
+    `SELECT * FROM bans WHERE state = 'active' AND (expires_at IS NULL OR expires_at > ?) ORDER BY banned_at, id`,
+  );
+  const activeFor = db.prepare(`SELECT * FROM bans WHERE state = 'active' AND ip = ?`);
+  const lapsed = db.prepare(
+    `SELECT * FROM bans WHERE state = 'active' AND expires_at IS NOT NULL AND expires_at <= ?`,
+  );
+  const end = db.prepare(`UPDATE bans SET state = ?, ended_at = ? WHERE id = ? AND state = 'active'`);
+  const lastEnds = db.prepare(
+    `SELECT ip, max(coalesce(ended_at, expires_at, banned_at)) AS until FROM bans GROUP BY ip`,
+  );
+
+  const rows = (stmt: { all(...a: unknown[]): unknown[] }, ...args: unknown[]): Ban[] =>
+    (stmt.all(...args) as BanRow[]).map(toBan).filter((b): b is Ban => b !== null);
+
+  return {
+    /** Records an active ban. An existing active ban of the same entry is replaced (ended as 'unbanned'). */
+    record(ban: NewBan): Ban {
+      const previous = activeFor.get(ban.ip.text) as BanRow | undefined;
+      if (previous) end.run('unbanned', ban.bannedAt, previous.id);
+      const info = insert.run(ban.ip.text, ban.reason, ban.failures, ban.origin, ban.bannedAt, ban.expiresAt);
+      return { id: Number(info.lastInsertRowid), ...ban };
+    },
+
+    /** Bans in force at `now`, oldest first. */
+    active(now: number): Ban[] {
+      return rows(active, now);
+    },
+
+    activeFor(ip: Cidr): Ban | null {
+      const row = activeFor.get(ip.text) as BanRow | undefined;
+      return row ? toBan(row) : null;
+    },
+
+    /** Marks bans whose time ran out as expired and returns them. */
+    expire(now: number): Ban[] {
+      const done = rows(lapsed, now);
+      for (const b of done) end.run('expired', b.expiresAt, b.id);
+      return done;
+    },
+
+    /** Ends an active ban by hand. */
+    unban(ban: Ban, now: number): void {
+      end.run('unbanned', now, ban.id);
+    },
+
+    /**
+     * For each address ever banned, when its last ban ended (or ends): failures
+     * before that moment were wiped by the ban or seen during it, and do not count.
+     */
+    lastBanEnds(): Map<string, number> {
+      const out = new Map<string, number>();
+      for (const r of lastEnds.iterate() as Iterable<{ ip: string; until: number }>) out.set(r.ip, r.until);
+      return out;
+    },
+  };
+}
+
+export type BansRepo = ReturnType<typeof bansRepo>;

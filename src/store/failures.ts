@@ -1,0 +1,56 @@
+import { cidrContains, parseCidr, parseIp, type Cidr, type Ip } from '../net/address.js';
+import type { Db } from './db.js';
+
+export interface StoredFailure {
+  ip: Ip;
+  at: number;
+  source: string;
+  reason: string;
+}
+
+export function failuresRepo(db: Db) {
+  const insert = db.prepare('INSERT INTO failures (ip, at, source, reason) VALUES (?, ?, ?, ?)');
+  const since = db.prepare('SELECT ip, at FROM failures WHERE at >= ? ORDER BY at');
+  const deleteIp = db.prepare('DELETE FROM failures WHERE ip = ?');
+  const distinctIps = db.prepare('SELECT DISTINCT ip FROM failures');
+  const countIp = db.prepare('SELECT count(*) AS n FROM failures WHERE ip = ?');
+  const pruneBefore = db.prepare('DELETE FROM failures WHERE at < ?');
+
+  return {
+    /** Call inside a transaction: one statement per failure, committed together. */
+    record(failures: readonly StoredFailure[]): void {
+      for (const f of failures) insert.run(f.ip.text, f.at, f.source, f.reason);
+    },
+
+    /** Failures at or after `from`, oldest first: what a restarted daemon needs to rebuild its windows. */
+    since(from: number): { ip: Ip; at: number }[] {
+      const out: { ip: Ip; at: number }[] = [];
+      for (const row of since.iterate(from) as Iterable<{ ip: string; at: number }>) {
+        const ip = parseIp(row.ip);
+        if (ip) out.push({ ip, at: row.at });
+      }
+      return out;
+    },
+
+    countFor(ip: Ip): number {
+      return (countIp.get(ip.text) as { n: number }).n;
+    },
+
+    /** Forgets every failure of the addresses inside `net`; returns how many were removed. */
+    forget(net: Cidr): number {
+      let removed = 0;
+      if (net.prefix === (net.family === 4 ? 32 : 128)) return deleteIp.run(net.text).changes;
+      for (const row of distinctIps.iterate() as Iterable<{ ip: string }>) {
+        const ip = parseCidr(row.ip);
+        if (ip && cidrContains(net, ip)) removed += deleteIp.run(row.ip).changes;
+      }
+      return removed;
+    },
+
+    pruneBefore(at: number): number {
+      return pruneBefore.run(at).changes;
+    },
+  };
+}
+
+export type FailuresRepo = ReturnType<typeof failuresRepo>;
