@@ -1,0 +1,33 @@
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { createBackend } from '../firewall/index.js';
+import type { FirewallBackend } from '../firewall/backend.js';
+import { openStore, type Store } from '../store/store.js';
+import type { Io } from './io.js';
+
+export interface CommonOptions {
+  config?: string;
+  dryRun?: boolean;
+}
+
+/** Loads the config, with relative paths taken from the config file's folder and CLI overrides applied. */
+export function configFrom(opts: CommonOptions): Config {
+  const { config, path } = loadConfig(opts.config);
+  const base = path ? dirname(resolve(path)) : process.cwd();
+  const abs = (p: string) => (isAbsolute(p) || p === ':memory:' ? p : resolve(base, p));
+  return {
+    ...config,
+    database: abs(config.database),
+    sources: config.sources.map((s) => ({ ...s, path: abs(s.path) })),
+    firewall: opts.dryRun ? { ...config.firewall, backend: 'dry-run' } : config.firewall,
+  };
+}
+
+export function backendFor(cfg: Config, io: Io): FirewallBackend {
+  return createBackend(cfg.firewall, io.out);
+}
+
+export function storeFor(cfg: Config): Store {
+  return openStore(cfg.database);
+}

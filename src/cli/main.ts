@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { UserError } from '../errors.js';
+import { packageRoot } from '../paths.js';
+import { FORMAT_NAMES } from '../signatures/index.js';
+import { banCommand, unbanCommand } from './ban.js';
+import { checkCommand } from './check.js';
+import { demoCommand } from './demo.js';
+import { processIo, type Io } from './io.js';
+import { listCommand } from './list.js';
+import { watchCommand } from './watch.js';
+
+const CONFIG_HELP = 'config file (YAML or JSON; default /etc/blocker/config.yaml)';
+
+export function buildProgram(io: Io, setExit: (code: number) => void): Command {
+  const version = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  const program = new Command('blocker')
+    .description('Bans hosts that keep failing TLS handshakes, without cutting off CDNs, proxies or real users.')
+    .version(version)
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride();
+  const run =
+    <A extends unknown[]>(fn: (...args: A) => Promise<number>) =>
+    async (...args: A) =>
+      setExit(await fn(...args));
+
+  program
+    .command('watch')
+    .description('follow the configured logs and ban repeat offenders (the service)')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .option('--dry-run', 'touch no firewall: print the nft commands instead')
+    .option('--once', 'read what the logs hold now, apply it, and exit')
+    .addOption(new Option('--log-level <level>', 'least important messages to print').choices(['debug', 'info', 'warn', 'error']).default('info'))
+    .action(run((opts) => watchCommand(opts, io)));
+
+  program
+    .command('list')
+    .description('show active bans')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .option('--json', 'machine-readable output (ISO 8601 times)')
+    .action(run((opts) => listCommand(opts, io)));
+
+  program
+    .command('ban')
+    .description('ban an address or network now (in the firewall and the database)')
+    .argument('<ip|cidr>', 'e.g. 203.0.113.7 or 2001:db8:1::/48')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .option('--for <duration>', 'how long: 30s, 10m, 2h, 7d or forever (default: policy.banTime)')
+    .option('--reason <text>', 'note stored with the ban', 'manual')
+    .option('--dry-run', 'touch no firewall: print the nft commands instead')
+    .action(run((target, opts) => banCommand(target, opts, io)));
+
+  program
+    .command('unban')
+    .description('lift a ban (or every ban inside a network) and forget its counted failures')
+    .argument('<ip|cidr>')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .option('--dry-run', 'touch no firewall: print the nft commands instead')
+    .action(run((target, opts) => unbanCommand(target, opts, io)));
+
+  program
+    .command('check')
+    .description('replay log files offline with their own timestamps and report what would be banned')
+    .argument('<logfile...>', 'files to read in order; .gz is decompressed; - reads stdin')
+    .option('-c, --config <file>', `${CONFIG_HELP}; its policy is used`)
+    .addOption(new Option('--format <format>', 'log format (default: try each)').choices([...FORMAT_NAMES]))
+    .option('--json', 'machine-readable output')
+    .action(run((files, opts) => checkCommand(files, opts, io)));
+
+  program
+    .command('demo')
+    .description('replay the bundled example logs through the pipeline in dry-run (no root needed)')
+    .action(run(() => demoCommand(io)));
+
+  return program;
+}
+
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  let code = 0;
+  const program = buildProgram(io, (c) => (code = c));
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof UserError) {
+      io.err(`blocker: ${err.message}\n`);
+      return err.exitCode;
+    }
+    throw err;
+  }
+}
+
+const invokedDirectly = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (invokedDirectly || process.argv[1]?.endsWith('/blocker')) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`blocker: internal error (please report): ${(err as Error).stack ?? String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
