@@ -22,7 +22,7 @@
  * the host's or another run's.
  */
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -81,6 +81,8 @@ function runId(): string {
 
 // Names this harness gives namespaces: hb<role>-<pid36>-<rand4>, at most 15 chars.
 const OUR_NS = /^hb[a-z][0-9]?-([0-9a-z]{1,6})-[0-9a-f]{4}$/;
+// Temp dirs: hb-e2e-<pid36>-<label>-<random>.
+const OUR_TMP = /^hb-e2e-([0-9a-z]{1,6})-[a-z0-9]+-[A-Za-z0-9]{6}$/;
 
 function installExitHooks(): void {
   if (exitHooksInstalled) return;
@@ -189,10 +191,10 @@ async function stopPid(pid: number, signal: NodeJS.Signals, graceMs: number): Pr
 }
 
 /**
- * Deletes namespaces left by an earlier run of this harness that was killed
- * before it could clean up: our naming pattern, and the PID in the name is no
- * longer alive. Their processes (which only that run could have started) are
- * killed first, by PID.
+ * Deletes namespaces (and temp dirs) left by an earlier run of this harness
+ * that was killed before it could clean up: our naming pattern, and the PID in
+ * the name is no longer alive. Their processes (which only that run could have
+ * started) are killed first, by PID.
  */
 export async function sweepStaleNamespaces(): Promise<string[]> {
   const r = await execa('ip', ['netns', 'list'], { reject: false });
@@ -207,12 +209,22 @@ export async function sweepStaleNamespaces(): Promise<string[]> {
     await execa('ip', ['netns', 'del', name], { reject: false });
     swept.push(name);
   }
+  if (!process.env.HB_E2E_KEEP) {
+    for (const entry of readdirSync(tmpdir())) {
+      const m = OUR_TMP.exec(entry);
+      if (!m) continue;
+      const owner = parseInt(m[1]!, 36);
+      if (owner === process.pid || isAlive(owner)) continue;
+      rmSync(join(tmpdir(), entry), { recursive: true, force: true });
+      swept.push(entry);
+    }
+  }
   return swept;
 }
 
 export function makeTempDir(label = 'run'): string {
   installExitHooks();
-  const dir = mkdtempSync(join(tmpdir(), `hb-e2e-${label}-`));
+  const dir = mkdtempSync(join(tmpdir(), `hb-e2e-${process.pid.toString(36)}-${label}-`));
   tempDirs.add(dir);
   return dir;
 }
