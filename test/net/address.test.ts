@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { cidrContains, parseCidr, parseIp } from '../../src/net/address.js';
+
+describe('parseIp', () => {
+  it('accepts IPv4 and canonicalises IPv6', () => {
+    expect(parseIp('203.0.113.9')).toMatchObject({ family: 4, text: '203.0.113.9' });
+    expect(parseIp('2001:DB8:0:0:0:0:0:1')).toMatchObject({ family: 6, text: '2001:db8::1' });
+  });
+
+  it('folds IPv4-mapped IPv6 to IPv4', () => {
+    expect(parseIp('::ffff:198.51.100.7')).toMatchObject({ family: 4, text: '198.51.100.7' });
+    expect(parseIp('::ffff:c633:6407')).toMatchObject({ family: 4, text: '198.51.100.7' });
+  });
+
+  it.each(['', 'unknown', '256.1.1.1', '1.2.3', '01.2.3.4', '1.2.3.4.5', '0x7f.0.0.1', '1', 'fe80::1%eth0', '2001:db8::1::2', ' 1.2.3.4', '1.2.3.4 ', '[2001:db8::1]'])(
+    'rejects %j',
+    (s) => {
+      expect(parseIp(s)).toBeNull();
+    },
+  );
+});
+
+describe('parseCidr', () => {
+  it('masks the network part and drops a full-length prefix', () => {
+    expect(parseCidr('10.1.2.3/8')?.text).toBe('10.0.0.0/8');
+    expect(parseCidr('203.0.113.9/32')?.text).toBe('203.0.113.9');
+    expect(parseCidr('2001:db8:1:2::5/64')?.text).toBe('2001:db8:1:2::/64');
+    expect(parseCidr('2001:db8::7')?.prefix).toBe(128);
+  });
+
+  it('folds an IPv4-mapped network', () => {
+    expect(parseCidr('::ffff:10.0.0.0/104')?.text).toBe('10.0.0.0/8');
+  });
+
+  it.each(['10.0.0.0/33', '2001:db8::/129', '10.0.0.0/-1', '10.0.0.0/', 'x/8', '10.0.0.0/8/8'])('rejects %j', (s) => {
+    expect(parseCidr(s)).toBeNull();
+  });
+
+  it('tests containment within one family only', () => {
+    const net = parseCidr('198.51.100.0/24')!;
+    expect(cidrContains(net, parseIp('198.51.100.200')!)).toBe(true);
+    expect(cidrContains(net, parseIp('198.51.101.1')!)).toBe(false);
+    expect(cidrContains(net, parseCidr('198.51.100.128/25')!)).toBe(true);
+    expect(cidrContains(parseCidr('198.51.100.128/25')!, net)).toBe(false);
+    expect(cidrContains(parseCidr('::/0')!, parseIp('198.51.100.1')!)).toBe(false);
+  });
+});
