@@ -40,7 +40,8 @@ export function failuresRepo(db: Db) {
     forget(net: Cidr): number {
       let removed = 0;
       if (net.prefix === (net.family === 4 ? 32 : 128)) return deleteIp.run(net.text).changes;
-      for (const row of distinctIps.iterate() as Iterable<{ ip: string }>) {
+      // all(), not iterate(): a statement cannot write while another is still reading.
+      for (const row of distinctIps.all() as { ip: string }[]) {
         const ip = parseCidr(row.ip);
         if (ip && cidrContains(net, ip)) removed += deleteIp.run(row.ip).changes;
       }
