@@ -5,6 +5,7 @@ import { formatDuration } from '../config/duration.js';
 export function relative(at: number | null, now: number): string {
   if (at === null) return 'forever';
   const d = at - now;
+  if (Math.abs(d) < 1000) return 'now';
   return d >= 0 ? `in ${formatDuration(d)}` : `${formatDuration(-d)} ago`;
 }
 
