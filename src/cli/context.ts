@@ -19,7 +19,7 @@ export function configFrom(opts: CommonOptions): Config {
   return {
     ...config,
     database: abs(config.database),
-    sources: config.sources.map((s) => ({ ...s, path: abs(s.path) })),
+    sources: config.sources.map((s) => (s.type === 'file' ? { ...s, path: abs(s.path) } : s)),
     firewall: opts.dryRun ? { ...config.firewall, backend: 'dry-run' } : config.firewall,
   };
 }

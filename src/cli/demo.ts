@@ -22,7 +22,7 @@ export async function demoCommand(io: Io): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'blocker-demo-'));
   const store = openStore(join(dir, 'demo.db'));
   try {
-    io.out(`handshake-blocker demo: replaying ${cfg.sources.map((s) => s.path).join(', ')}\n`);
+    io.out(`handshake-blocker demo: replaying ${cfg.sources.map((s) => ('path' in s ? s.path : s.name)).join(', ')}\n`);
     io.out(`policy: ban after ${cfg.policy.maxRetry} failures within ${cfg.policy.findTime / 60000}m; never ban ${cfg.policy.allow.map((a) => a.text).join(', ')} or ${cfg.policy.cdn.join(', ')} ranges\n\n`);
     io.out('the firewall commands it would run (dry-run backend):\n\n');
     let logNow = 0;

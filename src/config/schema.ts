@@ -24,16 +24,68 @@ const cidr = z.string().transform((v, ctx): Cidr => {
   return c;
 });
 
+/** `64KiB`, `1MiB`, `512B` (or a number of bytes) → bytes. */
+const size = z.union([z.string(), z.number().int().nonnegative()]).transform((v, ctx) => {
+  if (typeof v === 'number') return v;
+  const m = /^(\d+)\s*(B|KiB|MiB|KB|MB|k|K|M)?$/.exec(v.trim());
+  if (!m) {
+    ctx.addIssue({ code: 'custom', message: `expected a size like 64KiB or 1MiB, got "${v}"` });
+    return z.NEVER;
+  }
+  const unit = m[2] ?? 'B';
+  return Number(m[1]) * (unit === 'B' ? 1 : /^(KiB|KB|k|K)$/.test(unit) ? 1024 : 1024 * 1024);
+});
+
+const sourceName = z.string().regex(/^[\w.-]{1,64}$/, 'use letters, digits, ".", "_" or "-" (at most 64)');
+/** A longer line is cut there (and counted), so one huge line cannot stall the reader or fill memory. */
+const maxLineBytes = size
+  .refine((n) => n >= 256 && n <= 16 * 1024 * 1024, 'maxLineBytes must be between 256B and 16MiB')
+  .default(64 * 1024);
+
 const fileSource = z.strictObject({
-  name: z.string().regex(/^[\w.-]{1,64}$/, 'use letters, digits, ".", "_" or "-" (at most 64)'),
+  name: sourceName,
   type: z.literal('file'),
+  /** A file, or a pattern with `*`, `?` or `[...]` in its last part (the file name). */
   path: z.string().min(1),
   format: z.enum(FORMAT_NAMES),
   /** Where to begin in a file that has no stored position yet. */
   readFrom: z.enum(['end', 'start']).default('end'),
+  maxLineBytes,
 });
 
-export const sourceSchema = z.discriminatedUnion('type', [fileSource]);
+const journaldSource = z
+  .strictObject({
+    name: sourceName,
+    type: z.literal('journald'),
+    format: z.enum(FORMAT_NAMES),
+    /** systemd units (`journalctl -u`), e.g. nginx.service. */
+    units: z.array(z.string().regex(/^[\w@.:-]+$/, 'a unit name like nginx.service')).default([]),
+    /** syslog identifiers (`journalctl -t`), e.g. hysteria. */
+    identifiers: z.array(z.string().regex(/^[\w@.:-]+$/, 'a syslog identifier like hysteria')).default([]),
+    /** Where to begin when no cursor is stored yet. */
+    readFrom: z.enum(['end', 'start']).default('end'),
+    maxLineBytes,
+  })
+  .refine((s) => s.units.length + s.identifiers.length > 0, {
+    message: 'name at least one of units or identifiers, or the whole journal would be read',
+    path: ['units'],
+  });
+
+const stdinSource = z.strictObject({
+  name: sourceName,
+  type: z.literal('stdin'),
+  format: z.enum(FORMAT_NAMES),
+  maxLineBytes,
+});
+
+export const sourceSchema = z.discriminatedUnion('type', [fileSource, journaldSource, stdinSource]);
+
+export const watchSchema = z.strictObject({
+  /** How often sources are looked at when no file-system event came (the fallback for NFS and the like). */
+  pollInterval: duration.refine((ms) => ms >= 10 && ms <= 60_000, 'pollInterval must be between 10ms and 1m').default(250),
+  /** How often the daemon logs a one-line summary (0: never). */
+  summaryEvery: duration.default(3_600_000),
+});
 
 export const policySchema = z.strictObject({
   maxRetry: z.number().int().min(1).default(5),
@@ -58,6 +110,7 @@ export const configSchema = z
     sources: z.array(sourceSchema).default([]),
     policy: policySchema.default(policySchema.parse({})),
     firewall: firewallSchema.default(firewallSchema.parse({})),
+    watch: watchSchema.default(watchSchema.parse({})),
   })
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();
@@ -67,9 +120,14 @@ export const configSchema = z
       }
       seen.add(s.name);
     });
+    const stdin = cfg.sources.filter((s) => s.type === 'stdin');
+    if (stdin.length > 1) {
+      ctx.addIssue({ code: 'custom', path: ['sources'], message: 'at most one source can read stdin' });
+    }
   });
 
 export type Config = z.output<typeof configSchema>;
 export type SourceConfig = z.output<typeof sourceSchema>;
 export type PolicyConfig = z.output<typeof policySchema>;
 export type FirewallConfig = z.output<typeof firewallSchema>;
+export type WatchConfig = z.output<typeof watchSchema>;

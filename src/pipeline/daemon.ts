@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { SourceConfig } from '../config/schema.js';
 import type { FirewallBackend } from '../firewall/backend.js';
 import { entriesFor } from '../firewall/plan.js';
 import type { Logger } from '../log.js';
@@ -11,12 +12,7 @@ import type { Ban, NewBan } from '../store/bans.js';
 import type { StoredFailure } from '../store/failures.js';
 import type { Store } from '../store/store.js';
 
-export interface DaemonSource {
-  readonly name: string;
-  readonly path: string;
-  readonly format: FormatName;
-  readonly readFrom: 'start' | 'end';
-}
+export type DaemonSource = SourceConfig;
 
 export interface DaemonOptions {
   readonly store: Store;
@@ -68,7 +64,7 @@ export class Daemon {
   private wake: (() => void) | null = null;
 
   constructor(private readonly o: DaemonOptions) {
-    this.running = o.sources.map((s) => ({
+    this.running = o.sources.filter((s) => s.type === 'file').map((s) => ({
       source: new FileSource(
         { name: s.name, path: s.path, readFrom: s.readFrom },
         o.store.offsets.get(s.name),

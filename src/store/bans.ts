@@ -56,6 +56,9 @@ export function bansRepo(db: Db) {
     `SELECT * FROM bans WHERE state = 'active' AND (expires_at IS NULL OR expires_at > ?) ORDER BY banned_at, id`,
   );
   const activeFor = db.prepare(`SELECT * FROM bans WHERE state = 'active' AND ip = ?`);
+  const activeNetworks = db.prepare(
+    `SELECT * FROM bans WHERE state = 'active' AND instr(ip, '/') > 0 AND (expires_at IS NULL OR expires_at > ?)`,
+  );
   const lapsed = db.prepare(
     `SELECT * FROM bans WHERE state = 'active' AND expires_at IS NOT NULL AND expires_at <= ?`,
   );
@@ -79,6 +82,11 @@ export function bansRepo(db: Db) {
     /** Bans in force at `now`, oldest first. */
     active(now: number): Ban[] {
       return rows(active, now);
+    },
+
+    /** Network (CIDR) bans in force at `now`: cheaper than {@link active} when only they matter. */
+    activeNetworks(now: number): Ban[] {
+      return rows(activeNetworks, now);
     },
 
     activeFor(ip: Cidr): Ban | null {

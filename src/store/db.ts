@@ -10,7 +10,7 @@ export type Db = Database.Database;
  * Opens (creating if needed) the database and applies pending migrations, each
  * in its own transaction and recorded in schema_migrations.
  */
-export function openDatabase(path: string, options: { readonly?: boolean } = {}): Db {
+export function openDatabase(path: string, options: { readonly?: boolean; busyTimeoutMs?: number } = {}): Db {
   if (path !== ':memory:' && !options.readonly) {
     try {
       mkdirSync(dirname(path), { recursive: true });
@@ -22,7 +22,8 @@ export function openDatabase(path: string, options: { readonly?: boolean } = {})
   try {
     db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
     // Another process (a CLI command beside the daemon) may hold the write lock briefly.
-    db.pragma('busy_timeout = 5000');
+    // The daemon asks for less: a wait blocks its whole event loop, so it retries a tick instead.
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
     if (!options.readonly) {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');

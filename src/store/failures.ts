@@ -15,6 +15,7 @@ export function failuresRepo(db: Db) {
   const distinctIps = db.prepare('SELECT DISTINCT ip FROM failures');
   const countIp = db.prepare('SELECT count(*) AS n FROM failures WHERE ip = ?');
   const pruneBefore = db.prepare('DELETE FROM failures WHERE at < ?');
+  const pruneSome = db.prepare('DELETE FROM failures WHERE id IN (SELECT id FROM failures WHERE at < ? LIMIT ?)');
 
   return {
     /** Call inside a transaction: one statement per failure, committed together. */
@@ -50,6 +51,11 @@ export function failuresRepo(db: Db) {
 
     pruneBefore(at: number): number {
       return pruneBefore.run(at).changes;
+    },
+
+    /** Deletes at most `limit` failures older than `at`, so a daemon can prune a big backlog in short steps. */
+    pruneSome(at: number, limit: number): number {
+      return pruneSome.run(at, limit).changes;
     },
   };
 }

@@ -1,17 +1,19 @@
 import { adminEventsRepo } from './admin-events.js';
 import { bansRepo } from './bans.js';
+import { cursorsRepo } from './cursors.js';
 import { openDatabase, type Db } from './db.js';
 import { failuresRepo } from './failures.js';
 import { offsetsRepo } from './offsets.js';
 
 /** The only door to SQL: repositories in the domain's words plus one transaction helper. */
-export function openStore(path: string) {
-  const db: Db = openDatabase(path);
+export function openStore(path: string, options: { busyTimeoutMs?: number } = {}) {
+  const db: Db = openDatabase(path, options);
   return {
     db,
     failures: failuresRepo(db),
     bans: bansRepo(db),
     offsets: offsetsRepo(db),
+    cursors: cursorsRepo(db),
     adminEvents: adminEventsRepo(db),
     /** Runs `fn` in one write transaction (IMMEDIATE, so it waits for a lock instead of failing midway). */
     transaction<T>(fn: () => T): T {
