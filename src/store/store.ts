@@ -1,9 +1,14 @@
 import { adminEventsRepo } from './admin-events.js';
+import { allowListRepo } from './allow-list.js';
+import { banHistoryRepo } from './ban-history.js';
 import { bansRepo } from './bans.js';
+import { cdnListsRepo } from './cdn-lists.js';
 import { cursorsRepo } from './cursors.js';
 import { openDatabase, type Db } from './db.js';
+import { diagnosesRepo } from './diagnoses.js';
 import { failuresRepo } from './failures.js';
 import { offsetsRepo } from './offsets.js';
+import { revisionsRepo } from './revisions.js';
 
 /** The only door to SQL: repositories in the domain's words plus one transaction helper. */
 export function openStore(path: string, options: { busyTimeoutMs?: number } = {}) {
@@ -15,6 +20,11 @@ export function openStore(path: string, options: { busyTimeoutMs?: number } = {}
     offsets: offsetsRepo(db),
     cursors: cursorsRepo(db),
     adminEvents: adminEventsRepo(db),
+    allowList: allowListRepo(db),
+    cdnLists: cdnListsRepo(db),
+    diagnoses: diagnosesRepo(db),
+    banHistory: banHistoryRepo(db),
+    revisions: revisionsRepo(db),
     /** Runs `fn` in one write transaction (IMMEDIATE, so it waits for a lock instead of failing midway). */
     transaction<T>(fn: () => T): T {
       return db.transaction(fn).immediate();
