@@ -1,9 +1,18 @@
+import type { Config } from '../config/schema.js';
 import { UserError } from '../errors.js';
-import { createLogger, type Level } from '../log.js';
+import { createLogger, type Level, type Logger } from '../log.js';
 import { Daemon } from '../pipeline/daemon.js';
 import { policyRules } from '../pipeline/rules.js';
-import { backendFor, configFrom, storeFor, type CommonOptions } from './context.js';
+import { backendFor, configFrom, type CommonOptions } from './context.js';
 import type { Io } from './io.js';
+import { openStore } from '../store/store.js';
+
+/**
+ * How long the daemon lets SQLite wait for another process's write lock
+ * before it holds the tick and retries: the wait blocks its event loop, so it
+ * stays short enough for signals to be answered promptly.
+ */
+const DAEMON_BUSY_TIMEOUT_MS = 250;
 
 export async function watchCommand(
   opts: CommonOptions & { once?: boolean; logLevel?: string },
@@ -18,7 +27,7 @@ export async function watchCommand(
     throw new UserError(`--log-level: expected debug, info, warn or error, got "${opts.logLevel}"`, 2);
   }
   const log = createLogger(io.err, level);
-  const store = storeFor(cfg);
+  const store = openStore(cfg.database, { busyTimeoutMs: DAEMON_BUSY_TIMEOUT_MS });
   const backend = backendFor(cfg, io);
   const daemon = new Daemon({
     store,
@@ -27,10 +36,17 @@ export async function watchCommand(
     sources: cfg.sources,
     log,
     clock: Date.now,
+    pollMs: cfg.watch.pollInterval,
+    summaryEveryMs: cfg.watch.summaryEvery,
   });
+  let current = cfg;
   const stop = () => daemon.stop();
+  const reload = () => {
+    current = reloadConfig(opts, current, daemon, log);
+  };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  process.on('SIGHUP', reload);
   log.info('watching', {
     sources: cfg.sources.map((s) => s.name).join(','),
     backend: backend.name,
@@ -42,8 +58,40 @@ export async function watchCommand(
   } finally {
     process.off('SIGTERM', stop);
     process.off('SIGINT', stop);
+    process.off('SIGHUP', reload);
     store.close();
   }
   log.info('stopped');
   return 0;
+}
+
+/**
+ * SIGHUP: reads and validates the config again. A config that does not
+ * validate is rejected with its errors and the running one stays in force.
+ * Policy and sources change in place; the database and firewall cannot be
+ * swapped under a running daemon, so a change there asks for a restart.
+ */
+function reloadConfig(opts: CommonOptions, current: Config, daemon: Daemon, log: Logger): Config {
+  let next: Config;
+  try {
+    next = configFrom(opts);
+    if (next.sources.length === 0) throw new UserError('config key sources: no log sources configured', 2);
+    policyRules(next);
+  } catch (err) {
+    const message = (err as Error).message.replace(/\n\s*/g, '; ');
+    log.error('config reload rejected, the running config stays in force', { error: message });
+    return current;
+  }
+  const restartNeeded = ['database', 'firewall'].filter(
+    (k) => JSON.stringify(next[k as keyof Config]) !== JSON.stringify(current[k as keyof Config]),
+  );
+  if (restartNeeded.length) {
+    log.warn('config reload: these keys only change at a restart, keeping the running values', {
+      keys: restartNeeded.join(','),
+    });
+    next = { ...next, database: current.database, firewall: current.firewall };
+  }
+  daemon.reload({ rules: policyRules(next), sources: next.sources });
+  log.info('config reloaded', { sources: next.sources.map((s) => s.name).join(',') });
+  return next;
 }

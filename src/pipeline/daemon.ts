@@ -1,13 +1,14 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import type { SourceConfig } from '../config/schema.js';
 import type { FirewallBackend } from '../firewall/backend.js';
 import { entriesFor } from '../firewall/plan.js';
 import type { Logger } from '../log.js';
 import { cidrContains, cidrOf, isSingleAddress, parseIp } from '../net/address.js';
 import { emptyState, forget, observe, prune, type PolicyRules, type PolicyState } from '../policy/thresholds.js';
-import { createSignature, type FormatName } from '../signatures/index.js';
+import { createSignature } from '../signatures/index.js';
 import { isFailure, type Signature } from '../signatures/types.js';
-import { FileSource } from '../sources/file.js';
+import { createSource, type SourceContext } from '../sources/index.js';
+import type { Checkpoint, Source } from '../sources/types.js';
 import type { Ban, NewBan } from '../store/bans.js';
 import type { StoredFailure } from '../store/failures.js';
 import type { Store } from '../store/store.js';
@@ -28,8 +29,14 @@ export interface DaemonOptions {
    * ban no one, as a daemon catching up on an old file should not ban for last week.
    */
   readonly replay?: boolean;
-  /** Pause between polls when no source had anything new. */
+  /** Longest pause between two looks at the sources when no file-system event wakes the daemon. */
   readonly pollMs?: number;
+  /** Shortest time between two ticks while lines keep coming, so a steady trickle is batched. */
+  readonly batchMs?: number;
+  /** How often to log a one-line summary (0: never). */
+  readonly summaryEveryMs?: number;
+  /** Extras for building sources (tests give a stdin stream, a recorded journalctl, file timings). */
+  readonly sourceContext?: Omit<Partial<SourceContext>, 'store' | 'log'>;
 }
 
 export interface TickStats {
@@ -38,42 +45,72 @@ export interface TickStats {
   unparsable: number;
   bans: Ban[];
   expired: Ban[];
-  /** True when some source stopped at its per-poll limit and has more to read. */
+  /** True when some source has more to read right now (it stopped at its per-poll limit). */
   more: boolean;
 }
 
 interface RunningSource {
-  readonly source: FileSource;
+  readonly config: DaemonSource;
+  /** Null until it could be created (creating it may fail, and is retried). */
+  source: Source | null;
   readonly signature: Signature;
+  /** Consecutive failures, for the backoff. */
+  errors: number;
+  retryAt: number;
+  lastError: string | null;
 }
+
+/** What one tick read and decided, kept until the database has taken it. */
+interface Pending {
+  readonly failures: StoredFailure[];
+  readonly checkpoints: { readonly source: string; readonly checkpoint: Checkpoint }[];
+  readonly newBans: NewBan[];
+}
+
+const PRUNE_EVERY_MS = 60_000;
+const PRUNE_STEP = 20_000;
+const ADMIN_EVENTS_KEPT_MS = 86_400_000;
 
 /**
  * The live pipeline: sources → signatures → store → policy → firewall, one
- * tick at a time. Each tick's failures, positions and bans are one database
- * transaction, and its firewall changes one kernel transaction.
+ * tick at a time. Each tick's failures, source positions and bans are one
+ * database transaction, and its firewall changes one kernel transaction.
+ *
+ * What survives what: a source that fails is retried with backoff while the
+ * others go on; a tick the database cannot take (locked by another process,
+ * disk full) is kept and retried, and no source is read meanwhile, so nothing
+ * is lost or counted twice; a firewall that fails is re-synced from the
+ * database on the next tick.
  */
 export class Daemon {
   private readonly state: PolicyState = emptyState();
-  private readonly running: RunningSource[];
+  private running: RunningSource[];
+  private rules: PolicyRules;
+  private nextConfig: { rules: PolicyRules; sources: readonly DaemonSource[] } | null = null;
+  private pending: Pending | null = null;
+  private dbErrors = 0;
+  private dbRetryAt = 0;
   private lastAdminEvent: number;
-  private lastPrune = 0;
+  private lastPrune = Number.NEGATIVE_INFINITY;
+  private pruning = false;
   private lastExpiry = 0;
   private logNow = 0;
   private needsSync = true;
   private stopping = false;
+  private activity = false;
   private wake: (() => void) | null = null;
+  private summary = { since: 0, lines: 0, matched: 0, bans: 0, unbans: 0, pruned: 0 };
 
   constructor(private readonly o: DaemonOptions) {
-    this.running = o.sources.filter((s) => s.type === 'file').map((s) => ({
-      source: new FileSource(
-        { name: s.name, path: s.path, readFrom: s.readFrom },
-        o.store.offsets.get(s.name),
-        o.log,
-      ),
-      signature: createSignature(s.format),
-    }));
+    this.rules = o.rules;
+    this.running = o.sources.map((s) => this.prepare(s));
     this.lastAdminEvent = o.store.adminEvents.lastId();
     this.restoreState(o.clock());
+    this.summary.since = o.clock();
+  }
+
+  private prepare(config: DaemonSource): RunningSource {
+    return { config, source: null, signature: createSignature(config.format), errors: 0, retryAt: 0, lastError: null };
   }
 
   private now(): number {
@@ -82,7 +119,8 @@ export class Daemon {
 
   /** Rebuilds the policy's memory from the database: bans in force and failures still in their window. */
   private restoreState(now: number): void {
-    const { store, rules } = this.o;
+    const { store } = this.o;
+    const rules = this.rules;
     for (const b of store.bans.active(now)) {
       if (isSingleAddress(b.ip)) this.state.bannedUntil.set(b.ip.text, b.expiresAt ?? Number.POSITIVE_INFINITY);
     }
@@ -97,29 +135,61 @@ export class Daemon {
     }
   }
 
+  /**
+   * Takes a new configuration (SIGHUP), validated by the caller. It applies
+   * between two ticks: new policy rules, and sources added, removed or changed
+   * (a changed source resumes from its stored positions).
+   */
+  reload(next: { rules: PolicyRules; sources: readonly DaemonSource[] }): void {
+    this.nextConfig = next;
+    this.poke();
+  }
+
+  private applyReload(): void {
+    const next = this.nextConfig;
+    if (!next) return;
+    this.nextConfig = null;
+    this.rules = next.rules;
+    const old = new Map(this.running.map((r) => [r.config.name, r]));
+    this.running = next.sources.map((cfg) => {
+      const kept = old.get(cfg.name);
+      if (kept && JSON.stringify(kept.config) === JSON.stringify(cfg)) {
+        old.delete(cfg.name);
+        return kept;
+      }
+      return this.prepare(cfg);
+    });
+    for (const r of old.values()) r.source?.close();
+  }
+
   /** Reads, decides and applies once. */
   async tick(): Promise<TickStats> {
-    const { store, rules, log } = this.o;
+    const { store, log } = this.o;
     const stats: TickStats = { lines: 0, matched: 0, unparsable: 0, bans: [], expired: [], more: false };
+    let now = this.now();
+    // A tick the database did not take yet goes first, before anything new is read.
+    if (this.pending) {
+      if (now < this.dbRetryAt) return stats;
+      const committed = this.commit(this.pending, now);
+      if (!committed) return stats;
+      this.pending = null;
+      await this.afterCommit(committed, stats, now);
+    }
+    this.applyReload();
     this.applyAdminEvents();
     const failures: StoredFailure[] = [];
-    const positions: { name: string; position: NonNullable<ReturnType<FileSource['poll']>>['position'] }[] = [];
+    const checkpoints: Pending['checkpoints'] = [];
     const newBans: NewBan[] = [];
-    let now = this.now();
-    for (const { source, signature } of this.running) {
-      let batch;
-      try {
-        batch = source.poll();
-      } catch (err) {
-        log.error('cannot read source, will retry', { source: source.name, error: (err as Error).message });
-        continue;
-      }
+    const rules = this.rules;
+    for (const rs of this.running) {
+      const batch = this.pollSource(rs, now);
+      if (rs.source?.behind) stats.more = true;
       if (!batch) continue;
-      if (batch.lines.length) stats.more = true;
-      positions.push({ name: source.name, position: batch.position });
-      for (const line of batch.lines) {
+      for (const checkpoint of batch.checkpoints) checkpoints.push({ source: rs.config.name, checkpoint });
+      const lines = batch.lines;
+      for (let i = 0; i < lines.length; i++) {
         stats.lines++;
-        const r = signature.match(line);
+        const r = rs.signature.match(lines[i]!, lines[i + 1]);
         if (r === null) continue;
         if (!isFailure(r)) {
           stats.unparsable++;
@@ -129,54 +199,184 @@ export class Daemon {
         if (this.o.replay && r.time !== null && r.time > this.logNow) this.logNow = r.time;
         now = this.now();
         const at = r.time ?? now;
-        failures.push({ ip: r.ip, at, source: source.name, reason: r.reason });
+        failures.push({ ip: r.ip, at, source: rs.config.name, reason: r.reason });
         if (!this.o.replay && at < now - rules.findTime) continue;
         // Replay decides at each line's own time, so sources read one after the other still agree.
-        const d = observe(this.state, rules, { ip: r.ip, time: at, reason: r.reason }, this.o.replay ? at : now);
-        if (d?.kind === 'ban') {
-          newBans.push({
-            ip: cidrOf(d.ip),
-            reason: d.reason,
-            failures: d.failures,
-            origin: 'auto',
-            bannedAt: d.at,
-            expiresAt: d.until,
-          });
-        } else if (d?.kind === 'spared') {
-          log.info('not banned: protected', { ip: d.ip.text, by: d.by, failures: d.failures });
+        for (const d of observe(this.state, rules, { ip: r.ip, time: at, reason: r.reason }, this.o.replay ? at : now)) {
+          if (d.kind === 'ban') {
+            newBans.push({
+              ip: cidrOf(d.ip),
+              reason: d.reason,
+              failures: d.failures,
+              origin: 'auto',
+              bannedAt: d.at,
+              expiresAt: d.until,
+            });
+          } else if (d.kind === 'spared') {
+            log.info('not banned: protected', { ip: d.ip.text, by: d.by, failures: d.failures });
+          }
         }
       }
     }
     now = this.now();
-    if (failures.length || positions.length || newBans.length || this.lastExpiry + 1000 <= now) {
-      this.lastExpiry = now;
-      const committed = store.transaction(() => {
-        store.failures.record(failures);
-        for (const p of positions) store.offsets.save(p.name, p.position, now);
-        const cidrBans = store.bans.active(now).filter((b) => !isSingleAddress(b.ip));
-        const recorded: Ban[] = [];
-        for (const nb of newBans) {
-          // Already inside a banned network: the kernel drops it anyway.
-          if (cidrBans.some((c) => cidrContains(c.ip, nb.ip))) continue;
-          recorded.push(store.bans.record(nb));
+    this.summary.lines += stats.lines;
+    this.summary.matched += stats.matched;
+    if (failures.length || checkpoints.length || newBans.length || this.lastExpiry + 1000 <= now) {
+      const pending: Pending = { failures, checkpoints, newBans };
+      const committed = this.commit(pending, now);
+      if (!committed) {
+        this.pending = pending;
+        stats.more = false;
+        return stats;
+      }
+      await this.afterCommit(committed, stats, now);
+    } else {
+      await this.applyFirewall(now);
+    }
+    this.housekeeping(now);
+    return stats;
+  }
+
+  /** Polls one source unless it is waiting out a failure; a failure is logged and backed off. */
+  private pollSource(rs: RunningSource, now: number) {
+    if (rs.retryAt > now) return null;
+    try {
+      if (!rs.source) {
+        rs.source = createSource(rs.config, { ...this.o.sourceContext, store: this.o.store, log: this.o.log });
+        rs.source.onActivity(() => this.poke());
+      }
+      const batch = rs.source.poll();
+      if (rs.errors) {
+        this.o.log.info('source recovered', { source: rs.config.name });
+        rs.errors = 0;
+        rs.lastError = null;
+      }
+      return batch;
+    } catch (err) {
+      const message = (err as Error).message;
+      rs.errors++;
+      const delay = Math.min(60_000, 1000 * 2 ** Math.min(rs.errors - 1, 6));
+      rs.retryAt = now + delay;
+      // The same error again is not news: once is enough at the default level.
+      const level = message === rs.lastError ? 'debug' : 'error';
+      this.o.log[level]('source failed, others go on; retrying', {
+        source: rs.config.name,
+        error: message,
+        retryIn: `${Math.round(delay / 1000)}s`,
+      });
+      rs.lastError = message;
+      return null;
+    }
+  }
+
+  /**
+   * Writes one tick to the database in one transaction: failures, the source
+   * positions after them, bans, and expiries. Null when the database did not
+   * take it (the caller keeps it and tries again).
+   */
+  private commit(p: Pending, now: number): { recorded: Ban[]; expired: Ban[] } | null {
+    const { store, log } = this.o;
+    try {
+      const result = store.transaction(() => {
+        store.failures.record(p.failures);
+        for (const { source, checkpoint: c } of p.checkpoints) {
+          if (c.kind === 'file') store.offsets.save(source, c.position, now);
+          else if (c.kind === 'file-done') store.offsets.remove(source, c);
+          else store.cursors.save(source, c.cursor, now);
         }
-        const expired = store.bans.expire(now);
+        const recorded: Ban[] = [];
+        if (p.newBans.length) {
+          const networks = store.bans.activeNetworks(now);
+          for (const nb of p.newBans) {
+            // Already inside a banned network: the kernel drops it anyway.
+            if (networks.some((c) => cidrContains(c.ip, nb.ip))) continue;
+            recorded.push(store.bans.record(nb));
+          }
+        }
+        const expired = this.lastExpiry + 1000 <= now ? store.bans.expire(now) : [];
         return { recorded, expired };
       });
-      stats.bans = committed.recorded;
-      stats.expired = committed.expired;
+      if (this.dbErrors) log.info('database writable again', { after: this.dbErrors });
+      this.dbErrors = 0;
+      this.lastExpiry = now;
+      return result;
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      const busy = typeof e.code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(e.code);
+      this.dbErrors++;
+      // Locked: another process holds it, try again next tick. Anything else (disk full…): back off.
+      this.dbRetryAt = busy ? 0 : now + Math.min(30_000, 500 * 2 ** Math.min(this.dbErrors - 1, 6));
+      if (this.dbErrors === 1 || this.dbErrors % 100 === 0) {
+        log[busy ? 'warn' : 'error'](
+          busy ? 'database is locked by another process; holding this tick and retrying' : 'cannot write to the database; holding this tick and retrying',
+          { error: e.message, attempts: this.dbErrors },
+        );
+      }
+      return null;
     }
-    for (const b of stats.bans) {
-      log.info('ban', { ip: b.ip.text, failures: b.failures, until: new Date(b.expiresAt!).toISOString(), reason: b.reason });
-      this.o.backend.add({ net: b.ip, ttlMs: b.expiresAt === null ? null : b.expiresAt - now });
+  }
+
+  private async afterCommit(c: { recorded: Ban[]; expired: Ban[] }, stats: TickStats, now: number): Promise<void> {
+    const { log, backend } = this.o;
+    stats.bans.push(...c.recorded);
+    stats.expired.push(...c.expired);
+    for (const b of c.recorded) {
+      log.info('ban', {
+        ip: b.ip.text,
+        failures: b.failures,
+        until: b.expiresAt === null ? 'forever' : new Date(b.expiresAt).toISOString(),
+        reason: b.reason,
+      });
+      backend.add({ net: b.ip, ttlMs: b.expiresAt === null ? null : b.expiresAt - now });
     }
-    for (const b of stats.expired) log.info('unban', { ip: b.ip.text, why: 'expired' });
+    for (const b of c.expired) log.info('unban', { ip: b.ip.text, why: 'expired' });
+    this.summary.bans += c.recorded.length;
+    this.summary.unbans += c.expired.length;
     await this.applyFirewall(now);
-    if (this.lastPrune + 60_000 <= now) {
-      prune(this.state, rules, now);
+  }
+
+  /** Keeps memory and the database bounded, and says now and then what happened. */
+  private housekeeping(now: number): void {
+    const { store, log } = this.o;
+    if (this.lastPrune + PRUNE_EVERY_MS <= now) {
       this.lastPrune = now;
+      prune(this.state, this.rules, now);
+      // Replay runs on the logs' clock: pruning by it would race the wall clock's rows.
+      if (!this.o.replay) this.pruning = true;
     }
-    return stats;
+    if (this.pruning) {
+      try {
+        // Older than the window, a failure can no longer ban anyone. A step at a time,
+        // so a big backlog does not hold the write lock for long.
+        const n = store.transaction(() => store.failures.pruneSome(now - this.rules.findTime, PRUNE_STEP));
+        this.summary.pruned += n;
+        if (n < PRUNE_STEP) {
+          this.pruning = false;
+          store.transaction(() => store.adminEvents.pruneBefore(now - ADMIN_EVENTS_KEPT_MS));
+        }
+      } catch (err) {
+        log.debug('pruning postponed', { error: (err as Error).message });
+      }
+    }
+    const every = this.o.summaryEveryMs ?? 3_600_000;
+    if (every > 0 && this.summary.since + every <= now) {
+      const s = this.summary;
+      if (s.lines || s.bans || s.unbans) {
+        const cut = this.running.reduce((n, r) => n + (r.source?.cutLines ?? 0), 0);
+        const failing = this.running.filter((r) => r.errors > 0).map((r) => r.config.name);
+        log.info('summary', {
+          period: `${Math.round((now - s.since) / 1000)}s`,
+          lines: s.lines,
+          failures: s.matched,
+          bans: s.bans,
+          unbans: s.unbans,
+          pruned: s.pruned,
+          cutLines: cut || undefined,
+          failingSources: failing.length ? failing.join(',') : undefined,
+        });
+      }
+      this.summary = { since: now, lines: 0, matched: 0, bans: 0, unbans: 0, pruned: 0 };
+    }
   }
 
   private async applyFirewall(now: number): Promise<void> {
@@ -197,7 +397,13 @@ export class Daemon {
 
   /** Brings memory in line with bans and unbans made by CLI commands while running. */
   private applyAdminEvents(): void {
-    const events = this.o.store.adminEvents.after(this.lastAdminEvent);
+    let events;
+    try {
+      events = this.o.store.adminEvents.after(this.lastAdminEvent);
+    } catch (err) {
+      this.o.log.debug('admin events postponed', { error: (err as Error).message });
+      return;
+    }
     for (const ev of events) {
       this.lastAdminEvent = ev.id;
       if (ev.kind === 'ban' && isSingleAddress(ev.ip)) {
@@ -218,23 +424,58 @@ export class Daemon {
     await this.applyFirewall(this.now());
   }
 
-  /** Runs until {@link stop}; with `once`, returns when every source is read to its end. */
+  /**
+   * Runs until {@link stop}; with `once`, returns when every source is read to
+   * its end. Also returns when every source has ended (stdin closed).
+   */
   async run(options: { once?: boolean } = {}): Promise<void> {
-    const pollMs = this.o.pollMs ?? 100;
+    const pollMs = this.o.pollMs ?? 250;
+    const batchMs = this.o.batchMs ?? 10;
     await this.start();
     while (!this.stopping) {
+      const began = Date.now();
       const stats = await this.tick();
-      if (options.once && !stats.more) break;
-      if (!stats.more) {
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          void sleep(pollMs).then(resolve);
-        });
-        this.wake = null;
+      const allEnded = this.running.length > 0 && this.running.every((r) => r.source?.ended);
+      if (!this.pending && ((options.once && !stats.more) || allEnded)) break;
+      if (stats.more) {
+        // Let signals and file-system events in before reading on.
+        await yieldToEvents();
+        continue;
       }
+      await this.waitForWork(this.pending ? Math.min(pollMs, 100) : pollMs);
+      // Lines keep coming: give them a moment to gather, so each tick carries a batch.
+      const rest = batchMs - (Date.now() - began);
+      if (stats.lines > 0 && rest > 0 && !this.stopping) await new Promise((r) => setTimeout(r, rest));
     }
-    for (const r of this.running) r.source.close();
+    // A tick still held for the database gets a last chance.
+    if (this.pending && this.commit(this.pending, this.now())) this.pending = null;
+    if (this.pending) this.o.log.error('stopped with one tick unsaved: its lines will be read again at the next start');
+    for (const r of this.running) r.source?.close();
     await this.o.backend.shutdown();
+  }
+
+  private waitForWork(ms: number): Promise<void> {
+    if (this.activity || this.stopping) {
+      this.activity = false;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wake = null;
+        self.activity = false;
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  /** Something may be waiting (a file-system event, a line on a pipe, a reload). */
+  private poke(): void {
+    this.activity = true;
+    this.wake?.();
   }
 
   /** Asks {@link run} to finish its current tick and return. */

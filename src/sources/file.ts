@@ -1,173 +1,496 @@
-import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync, watch, type FSWatcher, type Stats } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { FilePosition } from '../store/offsets.js';
-import { FINGERPRINT_BYTES, fingerprintLength, fingerprintMatches, fingerprintOf } from './fingerprint.js';
-import type { LineBatch, SourceLogger } from './types.js';
+import { FINGERPRINT_BYTES, fingerprintMatches, fingerprintOfBytes, readHead } from './fingerprint.js';
+import { matchingPaths, pathPattern, type PathPattern } from './glob.js';
+import type { Checkpoint, Source, SourceBatch, SourceLogger } from './types.js';
 
 export interface FileSourceOptions {
   readonly name: string;
+  /** A file, or a pattern in the file name (`/var/log/nginx/*error.log`). */
   readonly path: string;
+  /** For a file found at start-up without a stored position: begin at its `end` or its `start`. */
   readonly readFrom: 'start' | 'end';
   /** A line longer than this is cut here and the rest skipped, so one huge line cannot stall or exhaust memory. */
   readonly maxLineBytes?: number;
-  /** Most bytes one poll reads, to keep each transaction short. */
+  /** About the most bytes one poll reads (all files together), to keep each transaction short. */
   readonly chunkBytes?: number;
+  /** A rotated file is read until it has not grown for this long (a writer may still hold it open). */
+  readonly rotateGraceMs?: number;
+  /** Longest time between two looks at the folder for new or renamed files, when no event says so. */
+  readonly scanMs?: number;
+  /** File-system events to wake the daemon (default true); polling alone still works without them. */
+  readonly fsEvents?: boolean;
+  readonly clock?: () => number;
 }
 
 const NEWLINE = 0x0a;
 
+/** One file being read, known by its identity (device + inode), whatever its name is now. */
+interface Tracked {
+  path: string;
+  readonly dev: number;
+  readonly ino: number;
+  fd: number;
+  offset: number;
+  /** The file's first bytes as last read: a change means it was truncated and rewritten. */
+  head: Buffer;
+  /** The last read cut a line that has not ended yet: skip up to its newline. */
+  inOverlongLine: boolean;
+  /** The path no longer names this file: read it to its end, then let it go. */
+  rotated: boolean;
+  lastSize: number;
+  /** When the file last grew (or was rotated): a rotated file quiet for the grace time is done. */
+  lastChange: number;
+  /** Its position changed since the last checkpoint. */
+  dirty: boolean;
+}
+
+const key = (dev: number, ino: number) => `${dev}:${ino}`;
+
 /**
- * Follows one log file by polling: each poll reads the complete lines appended
- * since the last one and returns them with the position after them. It keeps
- * no partial line in memory: the position stops at the last newline, and the
- * rest is read again next time. Rotation by rename+create and truncation are
- * noticed by inode and size.
+ * Follows the files one `file` source names: appends with low latency
+ * (file-system events wake the daemon, polling is the fallback), rotation by
+ * rename+create (the old file is finished first, also after a restart) and by
+ * copytruncate (the copy is finished from where reading stopped, then the
+ * truncated file is read again from the start), files that appear later, and
+ * partial last lines (held until their newline).
+ *
+ * It is pulled: each poll returns complete lines and, per file, the position
+ * after them, which the daemon saves in the same transaction as the failures.
  */
-export class FileSource {
-  private fd: number | null = null;
-  private ino = 0;
-  private dev = 0;
-  private offset = 0;
-  private fingerprint = '';
-  private missingReported = false;
-  /** The last poll cut a line that has not ended yet: skip up to its newline. */
-  private inOverlongLine = false;
+export class FileSource implements Source {
+  private readonly files = new Map<string, Tracked>();
+  private readonly pattern: PathPattern;
   private readonly maxLineBytes: number;
+  private readonly chunkBytes: number;
+  private readonly grace: number;
+  private readonly scanMs: number;
+  private readonly clock: () => number;
   private readonly buf: Buffer;
+  /** Positions stored by an earlier run, by file identity; used at the first scan only. */
+  private stored: Map<string, FilePosition> | null;
+  private started = false;
+  /** No position stored for this source at all: only then does `readFrom` apply. */
+  private readonly firstRun: boolean;
+  private lastScan = Number.NEGATIVE_INFINITY;
+  private rescan = true;
+  private waitingReported = false;
+  private pendingDone: Checkpoint[] = [];
+  private watcher: FSWatcher | null = null;
+  private wake: (() => void) | null = null;
+  private _behind = false;
+  private _cut = 0;
 
   constructor(
     readonly options: FileSourceOptions,
-    private stored: FilePosition | null,
+    stored: readonly FilePosition[],
     private readonly log: SourceLogger,
   ) {
+    this.pattern = pathPattern(options.path);
     this.maxLineBytes = options.maxLineBytes ?? 64 * 1024;
-    this.buf = Buffer.alloc(Math.max(options.chunkBytes ?? 1 << 20, this.maxLineBytes + 1));
+    this.chunkBytes = options.chunkBytes ?? 1 << 20;
+    this.grace = options.rotateGraceMs ?? 10_000;
+    this.scanMs = options.scanMs ?? 1000;
+    this.clock = options.clock ?? Date.now;
+    this.buf = Buffer.alloc(Math.max(this.chunkBytes, this.maxLineBytes + 1));
+    this.stored = new Map(stored.map((p) => [key(p.dev, p.ino), p]));
+    this.firstRun = stored.length === 0;
   }
 
   get name(): string {
     return this.options.name;
   }
+  get behind(): boolean {
+    return this._behind;
+  }
+  get ended(): boolean {
+    return false;
+  }
+  get cutLines(): number {
+    return this._cut;
+  }
 
-  /** Reads what is new; null when there is nothing (or the file is not there yet). */
-  poll(): LineBatch | null {
-    if (this.fd === null && !this.open()) return null;
-    const onDisk = this.statPath();
-    const current = fstatSync(this.fd!);
-    if (current.size < this.offset) {
-      this.log.warn('file shrank, reading it again from the start (copytruncate?)', {
-        source: this.name,
-        path: this.options.path,
-      });
-      this.offset = 0;
+  onActivity(wake: () => void): void {
+    this.wake = wake;
+    this.ensureWatcher();
+  }
+
+  poll(): SourceBatch | null {
+    const now = this.clock();
+    if (this.rescan || now - this.lastScan >= this.scanMs) this.scan(now);
+    const lines: string[] = [];
+    const checkpoints: Checkpoint[] = this.pendingDone;
+    this.pendingDone = [];
+    this._behind = false;
+    let budget = this.chunkBytes;
+    // Older lines first: rotated files before the live ones.
+    const order = [...this.files.values()].sort((a, b) => Number(b.rotated) - Number(a.rotated));
+    for (const f of order) {
+      if (budget <= 0) {
+        this._behind = true;
+        break;
+      }
+      budget -= this.readFile(f, lines, now);
+      if (f.rotated && f.offset >= f.lastSize && now - f.lastChange >= this.grace) {
+        this.log.info('finished rotated file', { source: this.name, path: f.path });
+        this.forget(f);
+        checkpoints.push({ kind: 'file-done', dev: f.dev, ino: f.ino });
+      }
     }
-    const batch = this.readLines(current.size);
-    if (batch) return batch;
-    // The old file is drained: if the path now names another file, move to it.
-    if (onDisk && (onDisk.ino !== this.ino || onDisk.dev !== this.dev)) {
-      this.log.info('file was rotated, following the new one', { source: this.name, path: this.options.path });
-      this.closeFd();
-      this.stored = null;
-      if (this.open(true)) return this.readLines(fstatSync(this.fd!).size);
+    for (const f of this.files.values()) {
+      if (!f.dirty) continue;
+      checkpoints.push({ kind: 'file', position: this.positionOf(f) });
+      f.dirty = false;
     }
-    return null;
+    return lines.length || checkpoints.length ? { lines, checkpoints } : null;
   }
 
   close(): void {
-    this.closeFd();
+    for (const f of this.files.values()) closeQuietly(f.fd);
+    this.files.clear();
+    this.watcher?.close();
+    this.watcher = null;
   }
 
-  private statPath(): Stats | null {
+  /** The files being read, for tests and status. */
+  tracked(): { path: string; offset: number; rotated: boolean }[] {
+    return [...this.files.values()].map((f) => ({ path: f.path, offset: f.offset, rotated: f.rotated }));
+  }
+
+  private positionOf(f: Tracked): FilePosition {
+    return { path: f.path, dev: f.dev, ino: f.ino, offset: f.offset, fingerprint: fingerprintOfBytes(f.head) };
+  }
+
+  private ensureWatcher(): void {
+    if (this.options.fsEvents === false || !this.wake || this.watcher) return;
+    const dir = this.pattern.dir;
     try {
-      return statSync(this.options.path);
+      // One watch on the folder sees appends, renames and new files alike.
+      this.watcher = watch(dir, { persistent: false }, (event) => {
+        if (event === 'rename') this.rescan = true;
+        this.wake?.();
+      });
+      this.watcher.on('error', () => {
+        // The folder went away or the watch broke: polling carries on, the next scan tries again.
+        this.watcher?.close();
+        this.watcher = null;
+        this.rescan = true;
+      });
     } catch {
-      return null;
+      this.watcher = null;
     }
   }
 
-  private open(rotated = false): boolean {
+  /** Looks at which files the path names now: new ones are opened, ones renamed away are marked rotated. */
+  private scan(now: number): void {
+    this.lastScan = now;
+    this.rescan = false;
+    if (!this.watcher) this.ensureWatcher();
+    const seen = new Set<string>();
+    for (const path of matchingPaths(this.pattern)) {
+      let st: Stats;
+      try {
+        st = statSync(path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw err;
+      }
+      if (!st.isFile()) continue;
+      const k = key(st.dev, st.ino);
+      seen.add(k);
+      const known = this.files.get(k);
+      if (known) {
+        if (known.path !== path) {
+          known.path = path;
+          known.dirty = true;
+        }
+        known.rotated = false;
+      } else {
+        this.open(path, now);
+      }
+    }
+    for (const [k, f] of this.files) {
+      if (seen.has(k) || f.rotated) continue;
+      f.rotated = true;
+      f.lastChange = now;
+      const moved = findByIdentity(dirname(f.path), f.dev, f.ino);
+      this.log.info('file was rotated, finishing the old one', {
+        source: this.name,
+        path: f.path,
+        now: moved ?? '(deleted)',
+      });
+      if (moved && moved !== f.path) {
+        f.path = moved;
+        f.dirty = true;
+      }
+    }
+    if (!this.started) this.resumeRotatedWhileStopped(now);
+    this.started = true;
+    if (this.files.size === 0 && !this.waitingReported) {
+      this.log.warn(
+        this.pattern.name ? 'no file matches yet, waiting for one' : 'log file does not exist yet, waiting for it',
+        { source: this.name, path: this.pattern.text },
+      );
+      this.waitingReported = true;
+    } else if (this.files.size > 0) {
+      this.waitingReported = false;
+    }
+  }
+
+  /**
+   * Stored positions of files no longer at any matching path: files rotated
+   * while the daemon was stopped. Finish each one still present beside its old
+   * name; for one that is gone, say which lines could not be read.
+   */
+  private resumeRotatedWhileStopped(now: number): void {
+    const stored = this.stored;
+    this.stored = null;
+    if (!stored) return;
+    for (const [k, p] of stored) {
+      if (this.files.has(k)) continue;
+      const path = findByIdentity(dirname(p.path), p.dev, p.ino) ?? findByIdentity(this.pattern.dir, p.dev, p.ino);
+      const f = path ? this.open(path, now, p, true) : null;
+      if (f) {
+        f.rotated = true;
+        f.lastChange = now;
+        this.log.info('finishing a file rotated while stopped', { source: this.name, path, from: p.offset });
+      } else {
+        this.log.warn('a file rotated while stopped is gone: its unread end was not counted', {
+          source: this.name,
+          path: p.path,
+          readUpTo: p.offset,
+        });
+        this.pendingDone.push({ kind: 'file-done', dev: p.dev, ino: p.ino });
+      }
+    }
+  }
+
+  /**
+   * Opens a file to follow. Where to begin: its stored position when that is
+   * still this file; otherwise `readFrom`, but only at the very first start of
+   * the source (nothing stored for it at all). A file that appears while
+   * running, or while stopped after an earlier run, is new: from its start.
+   */
+  private open(path: string, now: number, resume?: FilePosition, mustMatch = false): Tracked | null {
     let fd: number;
     try {
-      fd = openSync(this.options.path, 'r');
+      fd = openSync(path, 'r');
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      if (!this.missingReported) {
-        this.log.warn(
-          e.code === 'ENOENT' ? 'log file does not exist yet, waiting for it' : `cannot open log file: ${e.message}`,
-          { source: this.name, path: this.options.path },
-        );
-        this.missingReported = true;
-      }
-      return false;
+      if (e.code === 'ENOENT') return null;
+      throw new Error(`cannot open ${path}: ${e.code === 'EACCES' ? 'permission denied' : e.message}`);
     }
-    this.missingReported = false;
     const st = fstatSync(fd);
-    this.fd = fd;
-    this.ino = st.ino;
-    this.dev = st.dev;
-    this.fingerprint = fingerprintOf(fd, st.size);
-    const s = this.stored;
-    if (s && s.ino === st.ino && s.dev === st.dev && s.offset <= st.size && fingerprintMatches(fd, st.size, s.fingerprint)) {
-      this.offset = s.offset;
-    } else if (s || rotated) {
-      // A stored position for another file (rotated while we were stopped), or a
-      // file that appeared while running: all of it is new.
-      this.offset = 0;
-    } else {
-      this.offset = this.options.readFrom === 'end' ? st.size : 0;
+    const k = key(st.dev, st.ino);
+    const stored = resume ?? this.stored?.get(k);
+    let offset: number;
+    const matches = !!stored && stored.offset <= st.size && fingerprintMatches(fd, st.size, stored.fingerprint);
+    if (mustMatch && !matches) {
+      closeQuietly(fd);
+      return null;
     }
-    return true;
+    if (matches) {
+      offset = stored!.offset;
+    } else if (stored) {
+      // The inode of a file we read before now holds another file: all of it is new.
+      offset = 0;
+    } else if (!this.started && this.firstRun) {
+      offset = this.options.readFrom === 'end' ? st.size : 0;
+    } else {
+      offset = 0;
+    }
+    const head = readHead(fd, FINGERPRINT_BYTES);
+    const f: Tracked = {
+      path,
+      dev: st.dev,
+      ino: st.ino,
+      fd,
+      offset,
+      head,
+      inOverlongLine: false,
+      rotated: false,
+      lastSize: st.size,
+      lastChange: now,
+      dirty: true,
+    };
+    this.files.set(k, f);
+    return f;
   }
 
-  private readLines(size: number): LineBatch | null {
-    if (this.offset >= size) return null;
-    const want = Math.min(this.buf.length, size - this.offset);
-    const n = readSync(this.fd!, this.buf, 0, want, this.offset);
-    if (n <= 0) return null;
-    const last = this.buf.lastIndexOf(NEWLINE, n - 1);
-    const lines: string[] = [];
-    if (last < 0) {
-      if (!this.inOverlongLine) {
-        // No newline yet: wait for the writer, unless the line is already too long.
-        if (n <= this.maxLineBytes) return null;
-        this.log.warn('line longer than the limit was cut', { source: this.name, limit: this.maxLineBytes });
-        lines.push(this.buf.toString('utf8', 0, this.maxLineBytes));
-        this.inOverlongLine = true;
+  private forget(f: Tracked): void {
+    closeQuietly(f.fd);
+    this.files.delete(key(f.dev, f.ino));
+  }
+
+  /** Reads what is new in one file into `out`; returns the bytes read. */
+  private readFile(f: Tracked, out: string[], now: number): number {
+    const st = fstatSync(f.fd);
+    if (st.size !== f.lastSize) f.lastChange = now;
+    f.lastSize = st.size;
+    if (st.size < f.offset || !this.headUnchanged(f, st.size)) {
+      // With a copy to finish first, this file waits for the next poll, so lines stay in order.
+      if (this.truncated(f, now)) {
+        this._behind = true;
+        return 0;
       }
-      this.offset += n;
+    }
+    if (f.head.length < FINGERPRINT_BYTES && st.size > f.head.length) {
+      f.head = readHead(f.fd, FINGERPRINT_BYTES);
+      f.dirty = true;
+    }
+    if (f.offset >= st.size) return 0;
+    const n = readSync(f.fd, this.buf, 0, Math.min(this.buf.length, st.size - f.offset), f.offset);
+    if (n <= 0) return 0;
+    const last = this.buf.lastIndexOf(NEWLINE, n - 1);
+    if (last < 0) {
+      if (!f.inOverlongLine) {
+        if (n <= this.maxLineBytes) {
+          // No newline yet: wait for the writer. A rotated file that stopped growing
+          // will never get one, so its last line is taken as it is.
+          if (f.rotated && f.offset + n >= st.size && now - f.lastChange >= this.grace) {
+            out.push(this.buf.toString('utf8', 0, n));
+            f.offset += n;
+            f.dirty = true;
+          }
+          return n;
+        }
+        this.cutWarning();
+        out.push(this.buf.toString('utf8', 0, this.maxLineBytes));
+        f.inOverlongLine = true;
+      }
+      f.offset += n;
     } else {
       let begin = 0;
-      if (this.inOverlongLine) {
+      if (f.inOverlongLine) {
         begin = this.buf.indexOf(NEWLINE) + 1;
-        this.inOverlongLine = false;
+        f.inOverlongLine = false;
       }
-      if (begin <= last) splitLines(this.buf.toString('utf8', begin, last), lines, this.maxLineBytes);
-      this.offset += last + 1;
+      if (begin <= last) this.splitLines(begin, last, out);
+      f.offset += last + 1;
     }
-    if (fingerprintLength(this.fingerprint) < FINGERPRINT_BYTES) this.fingerprint = fingerprintOf(this.fd!, size);
-    return {
-      lines,
-      position: { path: this.options.path, dev: this.dev, ino: this.ino, offset: this.offset, fingerprint: this.fingerprint },
-    };
+    f.dirty = true;
+    // A full buffer means more was there than one read takes (the rest is not just a partial line).
+    if (n === this.buf.length && f.offset < st.size) this._behind = true;
+    return n;
   }
 
-  private closeFd(): void {
-    if (this.fd !== null) {
-      try {
-        closeSync(this.fd);
-      } catch {
-        // Already closed: nothing to release.
+  private splitLines(begin: number, end: number, out: string[]): void {
+    const text = this.buf.toString('utf8', begin, end);
+    let i = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', i);
+      const stop = nl < 0 ? text.length : nl;
+      if (stop - i > this.maxLineBytes) {
+        this.cutWarning();
+        out.push(text.slice(i, i + this.maxLineBytes));
+      } else {
+        out.push(text.slice(i, stop));
       }
-      this.fd = null;
+      if (nl < 0) return;
+      i = nl + 1;
     }
+  }
+
+  private cutWarning(): void {
+    // One warning per source; the count goes into the daemon's summary.
+    if (this._cut === 0) {
+      this.log.warn('a line longer than maxLineBytes was cut (further cuts are only counted)', {
+        source: this.name,
+        limit: this.maxLineBytes,
+      });
+    }
+    this._cut++;
+  }
+
+  private headUnchanged(f: Tracked, size: number): boolean {
+    if (f.head.length === 0 || f.offset === 0) return true;
+    const now = readHead(f.fd, Math.min(f.head.length, size));
+    return now.length === f.head.length && now.equals(f.head);
+  }
+
+  /**
+   * The file was truncated in place (copytruncate) and maybe written again.
+   * logrotate copied it first: finish that copy from where reading stopped,
+   * then read this file again from its start.
+   */
+  private truncated(f: Tracked, now: number): boolean {
+    const copy = f.head.length > 0 ? this.findCopy(f) : null;
+    this.log.warn('file was truncated (copytruncate?), reading it again from the start', {
+      source: this.name,
+      path: f.path,
+      copy: copy ?? '(none found)',
+    });
+    const c = copy ? this.open(copy, now, { ...this.positionOf(f), path: copy }, true) : null;
+    if (c) {
+      c.rotated = true;
+      c.lastChange = now;
+    }
+    f.offset = 0;
+    f.inOverlongLine = false;
+    f.head = readHead(f.fd, FINGERPRINT_BYTES);
+    f.dirty = true;
+    return c !== null;
+  }
+
+  /** A sibling file that starts with the same bytes and is at least as long as what was read: the copy. */
+  private findCopy(f: Tracked): string | null {
+    const dir = dirname(f.path);
+    let best: { path: string; mtime: number } | null = null;
+    for (const name of safeReaddir(dir)) {
+      const path = join(dir, name);
+      let st: Stats;
+      try {
+        st = statSync(path);
+      } catch {
+        continue;
+      }
+      if (!st.isFile() || st.size < f.offset || (st.dev === f.dev && st.ino === f.ino)) continue;
+      if (this.files.has(key(st.dev, st.ino))) continue;
+      let fd: number;
+      try {
+        fd = openSync(path, 'r');
+      } catch {
+        continue;
+      }
+      try {
+        if (readHead(fd, f.head.length).equals(f.head) && (!best || st.mtimeMs > best.mtime)) {
+          best = { path, mtime: st.mtimeMs };
+        }
+      } finally {
+        closeQuietly(fd);
+      }
+    }
+    return best?.path ?? null;
   }
 }
 
-function splitLines(text: string, out: string[], maxLen: number): void {
-  let i = 0;
-  for (;;) {
-    const nl = text.indexOf('\n', i);
-    const stop = nl < 0 ? text.length : nl;
-    out.push(stop - i > maxLen ? text.slice(i, i + maxLen) : text.slice(i, stop));
-    if (nl < 0) return;
-    i = nl + 1;
+/** The name in `dir` that is the file with this identity, if any. */
+function findByIdentity(dir: string, dev: number, ino: number): string | null {
+  for (const name of safeReaddir(dir)) {
+    const path = join(dir, name);
+    try {
+      const st = statSync(path);
+      if (st.ino === ino && st.dev === dev && st.isFile()) return path;
+    } catch {
+      // Vanished while looking: not it.
+    }
+  }
+  return null;
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // Already closed: nothing to release.
   }
 }

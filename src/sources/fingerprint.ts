@@ -10,9 +10,18 @@ export const FINGERPRINT_BYTES = 64;
  * the stored length.
  */
 export function fingerprintOf(fd: number, size: number, length = Math.min(size, FINGERPRINT_BYTES)): string {
+  return fingerprintOfBytes(readHead(fd, length));
+}
+
+export function fingerprintOfBytes(head: Buffer): string {
+  return `${head.length}:${createHash('sha1').update(head).digest('hex')}`;
+}
+
+/** The first `length` bytes of the file (fewer if it is shorter). */
+export function readHead(fd: number, length: number): Buffer {
   const buf = Buffer.alloc(length);
   const n = length ? readSync(fd, buf, 0, length, 0) : 0;
-  return `${n}:${createHash('sha1').update(buf.subarray(0, n)).digest('hex')}`;
+  return buf.subarray(0, n);
 }
 
 export function fingerprintLength(fp: string): number {
