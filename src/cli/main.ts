@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { UserError } from '../errors.js';
 import { packageRoot } from '../paths.js';
-import { FORMAT_NAMES } from '../signatures/index.js';
+import { CAUSES, FORMAT_NAMES } from '../signatures/index.js';
 import { banCommand, unbanCommand } from './ban.js';
 import { checkCommand } from './check.js';
 import { demoCommand } from './demo.js';
@@ -66,7 +66,10 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .description('replay log files offline with their own timestamps and report what would be banned')
     .argument('<logfile...>', 'files to read in order; .gz is decompressed; - reads stdin')
     .option('-c, --config <file>', `${CONFIG_HELP}; its policy is used`)
-    .addOption(new Option('--format <format>', 'log format (default: try each)').choices([...FORMAT_NAMES]))
+    .addOption(new Option('--format <format>', 'log format (default: auto, every built-in tried on each line)').choices([...FORMAT_NAMES]))
+    .option('--pattern <regex>', 'with --format regex: ^-anchored pattern with (?<ip>…) or <HOST>, optional (?<time>…) (?<reason>…)')
+    .addOption(new Option('--cause <cause>', 'with --format regex: the cause of every match').choices([...CAUSES]))
+    .option('--top <n>', 'how many top offenders to list', '10')
     .option('--json', 'machine-readable output')
     .action(run((files, opts) => checkCommand(files, opts, io)));
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parseCidr, type Cidr } from '../net/address.js';
 import { parseDuration } from './duration.js';
 import { CDN_PROVIDERS } from '../policy/cdn-ranges.js';
-import { FORMAT_NAMES } from '../signatures/index.js';
+import { CAUSES, FORMAT_NAMES, specProblem } from '../signatures/index.js';
 
 /** `30s`, `10m`, `1h`, `7d` (or a number of milliseconds) → milliseconds. */
 const duration = z.union([z.string(), z.number().int().nonnegative()]).transform((v, ctx) => {
@@ -42,12 +42,19 @@ const maxLineBytes = size
   .refine((n) => n >= 256 && n <= 16 * 1024 * 1024, 'maxLineBytes must be between 256B and 16MiB')
   .default(64 * 1024);
 
+/** Issue 3: a `format: regex` source's pattern and the cause of its matches (README "Formats"). */
+const signatureFields = {
+  pattern: z.string().min(1).optional(),
+  cause: z.enum(CAUSES).optional(),
+};
+
 const fileSource = z.strictObject({
   name: sourceName,
   type: z.literal('file'),
   /** A file, or a pattern with `*`, `?` or `[...]` in its last part (the file name). */
   path: z.string().min(1),
   format: z.enum(FORMAT_NAMES),
+  ...signatureFields,
   /** Where to begin in a file that has no stored position yet. */
   readFrom: z.enum(['end', 'start']).default('end'),
   maxLineBytes,
@@ -58,6 +65,7 @@ const journaldSource = z
     name: sourceName,
     type: z.literal('journald'),
     format: z.enum(FORMAT_NAMES),
+    ...signatureFields,
     /** systemd units (`journalctl -u`), e.g. nginx.service. */
     units: z.array(z.string().regex(/^[\w@.:-]+$/, 'a unit name like nginx.service')).default([]),
     /** syslog identifiers (`journalctl -t`), e.g. hysteria. */
@@ -75,6 +83,7 @@ const stdinSource = z.strictObject({
   name: sourceName,
   type: z.literal('stdin'),
   format: z.enum(FORMAT_NAMES),
+  ...signatureFields,
   maxLineBytes,
 });
 
@@ -131,3 +140,5 @@ export type SourceConfig = z.output<typeof sourceSchema>;
 export type PolicyConfig = z.output<typeof policySchema>;
 export type FirewallConfig = z.output<typeof firewallSchema>;
 export type WatchConfig = z.output<typeof watchSchema>;
+      const problem = specProblem(s);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['sources', i, problem.key], message: problem.message });

@@ -1,7 +1,9 @@
 import type { Readable } from 'node:stream';
-import { emptyState, observe, type PolicyRules } from '../policy/thresholds.js';
-import { createSignature, FORMAT_NAMES, type FormatName } from '../signatures/index.js';
-import { isFailure, type MatchResult, type Signature } from '../signatures/types.js';
+import { emptyState, observe, type Decision, type PolicyRules } from '../policy/thresholds.js';
+import { CAUSES, type Cause } from '../signatures/causes.js';
+import { createSignature, type FormatName, type SignatureSpec } from '../signatures/index.js';
+import type { AutoSignature } from '../signatures/auto.js';
+import type { Signature } from '../signatures/types.js';
 import { forEachLine } from '../sources/read-lines.js';
 
 export interface ReplayBan {
@@ -12,68 +14,174 @@ export interface ReplayBan {
   reason: string;
 }
 
+/** Lines one format recognised. */
+export interface FormatCounts {
+  matched: number;
+  /** Failure lines whose client field is not a valid address. */
+  unparsable: number;
+  /** Failure lines not trusted to be the server's own (see Signature.match). */
+  untrusted: number;
+}
+
+export interface IpSummary {
+  ip: string;
+  failures: number;
+  causes: Partial<Record<Cause, number>>;
+}
+
+/** A finding the policy raised while replaying (PROXY protocol, storm …). */
+export interface PolicyNote {
+  code: string;
+  message: string;
+  at: number;
+}
+
 export interface ReplayReport {
   lines: number;
   matched: number;
+  /** Failure lines counted but not used: invalid address, or not trusted. */
   unparsable: number;
+  /** Of `unparsable`, the lines not trusted to be the server's own record. */
+  untrusted: number;
   /** Matched lines without a timestamp of their own: they take the time of the line before. */
   undated: number;
   bans: ReplayBan[];
   spared: { ip: string; by: string; failures: number; at: number }[];
+  /** Bans the policy's circuit breaker held back. */
+  held: { ip: string; failures: number; at: number; reason: string }[];
+  byCause: Record<Cause, number>;
+  formats: Record<string, FormatCounts>;
+  /** Every address with at least one failure, most failures first. */
+  ips: IpSummary[];
+  notes: PolicyNote[];
+  /** Log time of the first and last dated failure (null when none). */
+  from: number | null;
+  to: number | null;
 }
+
+export interface ReplayOptions {
+  /** Format (and pattern) to read with; default `auto`. */
+  spec?: FormatName | SignatureSpec;
+  rules: PolicyRules;
+  stdin?: Readable;
+  /** Dates syslog stamps that have no year (default: now). */
+  now?: number;
+  /** Called now and then with the bytes and lines read so far. */
+  onProgress?: (bytes: number, lines: number) => void;
+}
+
+const CAUSE_INDEX = new Map<Cause, number>(CAUSES.map((c, i) => [c, i]));
 
 /**
  * Offline replay for `blocker check`: the same signatures and policy as the
  * daemon, with the log's own timestamps as the clock; no database, no firewall.
- * Files are read one after another, each line in order.
+ * Files are read one after another, each line in order; each line is matched
+ * knowing the line after it, as the daemon does within a batch.
  */
-export async function replay(
-  files: readonly string[],
-  opts: { format?: FormatName; rules: PolicyRules; stdin?: Readable },
-): Promise<ReplayReport> {
-  const report: ReplayReport = { lines: 0, matched: 0, unparsable: 0, undated: 0, bans: [], spared: [] };
+export async function replay(files: readonly string[], opts: ReplayOptions): Promise<ReplayReport> {
+  const byCause = new Array<number>(CAUSES.length).fill(0);
+  const perIp = new Map<string, Int32Array>();
+  const formats: Record<string, FormatCounts> = {};
+  const report: ReplayReport = {
+    lines: 0,
+    matched: 0,
+    unparsable: 0,
+    untrusted: 0,
+    undated: 0,
+    bans: [],
+    spared: [],
+    held: [],
+    byCause: {} as Record<Cause, number>,
+    formats,
+    ips: [],
+    notes: [],
+    from: null,
+    to: null,
+  };
   const state = emptyState();
+  const spec = opts.spec ?? 'auto';
+  const now = opts.now ?? Date.now();
   let clock = 0;
+  let bytesBefore = 0;
+
+  const countsFor = (name: string): FormatCounts => (formats[name] ??= { matched: 0, unparsable: 0, untrusted: 0 });
+
   for (const file of files) {
-    const match = matcherFor(opts.format);
-    await forEachLine(
+    const sig: Signature = createSignature(spec, { now });
+    const auto = sig.name === 'auto' ? (sig as AutoSignature) : null;
+    const fixed = auto ? null : countsFor(sig.name);
+    let held: string | null = null;
+
+    const take = (line: string, next: string | undefined): void => {
+      const r = sig.match(line, next);
+      if (r === null) return;
+      const counts = fixed ?? countsFor(auto!.lastMatchedBy ?? 'auto');
+      if ('unparsable' in r) {
+        report.unparsable++;
+        counts.unparsable++;
+        if (r.untrusted) {
+          report.untrusted++;
+          counts.untrusted++;
+        }
+        return;
+      }
+      report.matched++;
+      counts.matched++;
+      if (r.time === null) report.undated++;
+      else {
+        clock = r.time;
+        if (report.from === null || r.time < report.from) report.from = r.time;
+        if (report.to === null || r.time > report.to) report.to = r.time;
+      }
+      const ci = CAUSE_INDEX.get(r.cause)!;
+      byCause[ci]!++;
+      let row = perIp.get(r.ip.text);
+      if (!row) perIp.set(r.ip.text, (row = new Int32Array(CAUSES.length + 1)));
+      row[ci]!++;
+      row[CAUSES.length]!++;
+      const at = r.time ?? clock;
+      for (const d of observe(state, opts.rules, { ip: r.ip, time: at, reason: r.reason, cause: r.cause }, at)) record(report, d);
+    };
+
+    const progress = opts.onProgress;
+    bytesBefore += await forEachLine(
       file,
       (line) => {
         report.lines++;
-        const r = match(line);
-        if (r === null) return;
-        if (!isFailure(r)) {
-          report.unparsable++;
-          return;
-        }
-        report.matched++;
-        if (r.time === null) report.undated++;
-        else clock = r.time;
-        const d = observe(state, opts.rules, { ip: r.ip, time: r.time ?? clock, reason: r.reason }, r.time ?? clock);
-        if (d?.kind === 'ban') {
-          report.bans.push({ ip: d.ip.text, failures: d.failures, at: d.at, until: d.until, reason: d.reason });
-        } else if (d?.kind === 'spared') {
-          report.spared.push({ ip: d.ip.text, by: d.by, failures: d.failures, at: d.at });
-        }
+        if (held !== null) take(held, line);
+        held = line;
       },
-      opts.stdin,
+      {
+        ...(opts.stdin ? { stdin: opts.stdin } : {}),
+        ...(progress ? { onBytes: (b: number) => progress(bytesBefore + b, report.lines) } : {}),
+      },
     );
+    if (held !== null) take(held, undefined);
   }
+
+  for (const [i, c] of CAUSES.entries()) report.byCause[c] = byCause[i]!;
+  report.ips = [...perIp].map(([ip, row]) => {
+    const causes: Partial<Record<Cause, number>> = {};
+    for (const [i, c] of CAUSES.entries()) if (row[i]) causes[c] = row[i];
+    return { ip, failures: row[CAUSES.length]!, causes };
+  });
+  report.ips.sort((a, b) => b.failures - a.failures || (a.ip < b.ip ? -1 : 1));
   return report;
 }
 
-/** One format, or every built-in tried in turn (each rejects foreign lines on a cheap substring test). */
-function matcherFor(format: FormatName | undefined): (line: string) => MatchResult {
-  if (format) {
-    const sig = createSignature(format);
-    return (line) => sig.match(line);
+function record(report: ReplayReport, d: Decision): void {
+  switch (d.kind) {
+    case 'ban':
+      report.bans.push({ ip: d.net.text, failures: d.failures, at: d.at, until: d.until, reason: d.reason });
+      break;
+    case 'spared':
+      report.spared.push({ ip: d.ip.text, by: d.by, failures: d.failures, at: d.at });
+      break;
+    case 'held':
+      report.held.push({ ip: d.ip.text, failures: d.failures, at: d.at, reason: d.reason });
+      break;
+    case 'diagnosis':
+      report.notes.push({ code: d.code, message: d.message, at: d.at });
+      break;
   }
-  const sigs: Signature[] = FORMAT_NAMES.map(createSignature);
-  return (line) => {
-    for (const s of sigs) {
-      const r = s.match(line);
-      if (r !== null) return r;
-    }
-    return null;
-  };
 }

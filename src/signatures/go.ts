@@ -1,33 +1,68 @@
 import { parseIp } from '../net/address.js';
+import { causeOf } from './causes.js';
 import { slashedLocalTimeParser } from './log-time.js';
-import { UNPARSABLE, type MatchResult, type Signature } from './types.js';
+import { serverWrittenPart, startsWithSlashedStamp, type SignatureOptions } from './options.js';
+import { syslogPrefixParser } from './syslog-prefix.js';
+import { UNPARSABLE, UNTRUSTED, type Failure, type MatchResult, type Signature } from './types.js';
 
 /**
- * Go net/http's server error log, as Hysteria, Caddy (stdlib log), Traefik and
- * others print it:
+ * Go net/http's server error log, as Hysteria, Caddy (stdlib log), Traefik, Xray
+ * and many others print it:
  *   2026/11/01 00:00:00 http: TLS handshake error from 172.68.47.133:9825: EOF
  *   2026/11/01 00:00:00.123456 server.go:3215: http: TLS handshake error from [2001:db8::2]:50000: EOF
+ *   [hysteria] http: TLS handshake error from 198.51.100.2:4000: tls: first record does not look like a TLS handshake
  *
- * Anchored at the start, so the address is the one right after Go's own
- * "http: TLS handshake error from", never text later in the reason.
+ * Anchored at the start: up to three program-prefix tokens (`file.go:N:`,
+ * `[name]`, `name:`), none of which can contain a space, then Go's own
+ * "http: TLS handshake error from", then the address. So the address is the
+ * one Go wrote, never text later in the reason (which may quote a client's
+ * SNI or ALPN values).
  */
 const LINE =
-  /^(?:(\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d)(?:\.\d{1,9})? )?(?:[\w.-]{1,64}\.go:\d{1,6}: )?http: TLS handshake error from (\[[0-9a-fA-F:.]{2,45}\]|[0-9.]{7,15}|[^\s:]{1,64}):(\d{1,5}): (.{0,400})$/;
+  /^(?:(\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d)(?:\.\d{1,9})? )?(?:(?:[\w.-]{1,64}\.go:\d{1,6}:|\[[\w.:/-]{1,64}\]|[\w./-]{1,64}:) ){0,3}http: TLS handshake error from (\[[^\]\s]{1,64}\]|[^\s:[\]]{1,64}):(\d{1,5}): ([^\n]{0,1000})$/;
 
-const MARKER = 'http: TLS handshake error from ';
+export const GO_MARKER = 'http: TLS handshake error from ';
+const MESSAGE = /^http: TLS handshake error from (\[[^\]\s]{1,64}\]|[^\s:[\]]{1,64}):(\d{1,5}): ([^\n]{0,1000})$/;
 
-export function createGoSignature(): Signature {
+export function createGoSignature(opts: SignatureOptions): Signature {
   const parseTime = slashedLocalTimeParser();
+  const syslog = syslogPrefixParser(opts.now);
   return {
     name: 'go',
-    match(line: string): MatchResult {
-      if (!line.includes(MARKER)) return null;
-      const m = LINE.exec(line);
+    match(line: string, next?: string): MatchResult {
+      const at = line.indexOf(GO_MARKER);
+      if (at < 0) return null;
+      let record = line;
+      let prefixTime: number | null = null;
+      let dated = startsWithSlashedStamp(line);
+      if (!dated && at > 0) {
+        const p = syslog(line);
+        if (p) {
+          record = line.slice(p.length);
+          prefixTime = p.time;
+          dated = true;
+        }
+      }
+      const m = LINE.exec(record);
       if (!m) return null;
-      const host = m[2]!;
-      const ip = parseIp(host.startsWith('[') ? host.slice(1, -1) : host);
-      if (!ip) return UNPARSABLE;
-      return { time: m[1] ? parseTime(m[1]) : null, ip, reason: m[4]!.trim() || 'unknown' };
+      // In a dated log every record starts with its date: a line that does not continues the one before.
+      if (dated && next !== undefined && !startsWithSlashedStamp(next) && !syslog(next)) return UNTRUSTED;
+      const r = fromAddress(m[2]!, m[4]!, m[1] ? parseTime(m[1]) : prefixTime);
+      return r;
     },
   };
+}
+
+/** The message alone ("http: TLS handshake error from …"), as Caddy's JSON log carries it. */
+export function parseGoMessage(msg: string, time: number | null): MatchResult {
+  const m = MESSAGE.exec(msg);
+  if (!m) return null;
+  return fromAddress(m[1]!, m[3]!, time);
+}
+
+function fromAddress(host: string, rawReason: string, time: number | null): Failure | typeof UNPARSABLE {
+  const ip = parseIp(host.startsWith('[') ? host.slice(1, -1) : host);
+  if (!ip) return UNPARSABLE;
+  const reason = rawReason.trim() || 'unknown';
+  return { time, ip, reason, cause: causeOf(serverWrittenPart(reason)) };
 }
