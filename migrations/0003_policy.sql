@@ -42,6 +42,13 @@ CREATE TABLE breaker (
   updated_at INTEGER NOT NULL
 );
 
+-- `blocker unban` forgives: automatic bans of `net` at or before `at` no
+-- longer count towards the escalation of repeat offenders.
+CREATE TABLE escalation_resets (
+  net TEXT PRIMARY KEY,
+  at  INTEGER NOT NULL
+);
+
 -- Bumped by every change to allow_list or cdn_lists, so a running daemon
 -- notices within a tick and reloads the ranges it never bans.
 CREATE TABLE policy_revisions (

@@ -102,6 +102,40 @@ export const policySchema = z.strictObject({
   banTime: duration.refine((ms) => ms >= 1000, 'banTime must be at least 1s').default(3_600_000),
   allow: z.array(cidr).default(['127.0.0.0/8', '::1'].map((s) => parseCidr(s)!)),
   cdn: z.array(z.enum(CDN_PROVIDERS)).default(['cloudflare']),
+  // Issue 5 (policy that never cuts off what must stay reachable); README "Policy rules".
+  /** Load balancers, frp nodes, tunnels, sslh in front of the server: never banned, and watched for the PROXY-protocol trap. */
+  trustedProxies: z.array(cidr).default([]),
+  /** How many failures one failure of each cause counts as; a client refusing our certificate is not an attack. */
+  causeWeights: z
+    .partialRecord(z.enum(CAUSES), z.number().int('use a whole number (a weight-2 failure counts twice)').min(0).max(10))
+    .default({})
+    .transform((w): Readonly<Record<string, number>> => ({ 'cert-rejected': 0, ...w })),
+  escalation: z
+    .strictObject({
+      factor: z.number().min(1).max(100).default(2),
+      maxBanTime: duration.refine((ms) => ms >= 1000, 'maxBanTime must be at least 1s').default(7 * 86_400_000),
+      rememberFor: duration.default(30 * 86_400_000),
+    })
+    .prefault({}),
+  ipv6: z
+    .strictObject({
+      prefixLength: z.number().int().min(32).max(128).default(64),
+      maxRetry: z.number().int().min(1).default(10),
+      maxAddresses: z.number().int().min(2).default(5),
+    })
+    .prefault({}),
+  breaker: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      window: duration.refine((ms) => ms >= 1000, 'window must be at least 1s').default(60_000),
+      maxAddresses: z.number().int().min(2).default(300),
+      certRejectedShare: z.number().gt(0).max(1).default(0.25),
+      minFailures: z.number().int().min(1).default(20),
+      cooldown: duration.default(300_000),
+    })
+    .prefault({}),
+  /** Where `blocker cdn update` fetches each provider's list (default: the provider's official URLs). */
+  cdnUrls: z.partialRecord(z.enum(CDN_PROVIDERS), z.array(z.url({ protocol: /^https?$/ })).min(1)).default({}),
 });
 
 export const firewallSchema = z.strictObject({
@@ -128,6 +162,8 @@ export const configSchema = z
         ctx.addIssue({ code: 'custom', path: ['sources', i, 'name'], message: `duplicate source name "${s.name}"` });
       }
       seen.add(s.name);
+      const problem = specProblem(s);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['sources', i, problem.key], message: problem.message });
     });
     const stdin = cfg.sources.filter((s) => s.type === 'stdin');
     if (stdin.length > 1) {
@@ -140,5 +176,3 @@ export type SourceConfig = z.output<typeof sourceSchema>;
 export type PolicyConfig = z.output<typeof policySchema>;
 export type FirewallConfig = z.output<typeof firewallSchema>;
 export type WatchConfig = z.output<typeof watchSchema>;
-      const problem = specProblem(s);
-      if (problem) ctx.addIssue({ code: 'custom', path: ['sources', i, problem.key], message: problem.message });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCidr, parseIp, type Ip } from '../../src/net/address.js';
-import { emptyState, observe, prune, type PolicyRules } from '../../src/policy/thresholds.js';
+import { emptyState, observe as observeAll, prune, type Decision, type Observation, type PolicyRules, type PolicyState } from '../../src/policy/thresholds.js';
 
 const MIN = 60_000;
 const rules: PolicyRules = {
@@ -13,6 +13,13 @@ const rules: PolicyRules = {
   ],
 };
 const ip = (s: string): Ip => parseIp(s)!;
+
+/** The one threshold decision an observation made under these rules (no prefix, breaker or diagnosis rules), or null. */
+function observe(state: PolicyState, r: PolicyRules, ev: Observation, now: number): Decision | null {
+  const d = observeAll(state, r, ev, now);
+  expect(d.length).toBeLessThanOrEqual(1);
+  return d[0] ?? null;
+}
 
 /** Feeds failures of one address at the given minutes, deciding at each failure's own time. */
 function feed(addr: string, minutes: number[], state = emptyState()) {
