@@ -2,7 +2,7 @@ import { formatDuration, parseDuration } from '../config/duration.js';
 import { UserError } from '../errors.js';
 import { parseCidr, type Cidr } from '../net/address.js';
 import { banManually, unban } from '../pipeline/admin.js';
-import { protectedGroups } from '../pipeline/rules.js';
+import { policyData, protectedGroups } from '../pipeline/rules.js';
 import { backendFor, configFrom, storeFor, type CommonOptions } from './context.js';
 import type { Io } from './io.js';
 
@@ -14,7 +14,7 @@ export function parseTarget(text: string): Cidr {
 
 export async function banCommand(
   target: string,
-  opts: CommonOptions & { for?: string; reason?: string },
+  opts: CommonOptions & { for?: string; reason?: string; force?: boolean },
   io: Io,
   now = Date.now(),
 ): Promise<number> {
@@ -29,12 +29,14 @@ export async function banCommand(
   }
   const store = storeFor(cfg);
   try {
-    const { ban, replaced } = await banManually(store, backendFor(cfg, io), net, {
+    const { ban, replaced, overridden } = await banManually(store, backendFor(cfg, io), net, {
       durationMs,
       now,
-      protect: protectedGroups(cfg),
+      protect: protectedGroups(cfg, policyData(store)),
+      force: opts.force ?? false,
       ...(opts.reason ? { reason: opts.reason } : {}),
     });
+    if (overridden) io.err(`warning: ${net.text} is protected by ${overridden}; banned anyway because of --force\n`);
     for (const r of replaced) io.err(`replaced the ban of ${r.ip.text}, which ${net.text} covers\n`);
     io.err(`banned ${ban.ip.text} ${durationMs === null ? 'forever' : `for ${formatDuration(durationMs)}`}\n`);
     return 0;
@@ -43,15 +45,23 @@ export async function banCommand(
   }
 }
 
-export async function unbanCommand(target: string, opts: CommonOptions, io: Io, now = Date.now()): Promise<number> {
+export async function unbanCommand(
+  target: string,
+  opts: CommonOptions & { allow?: boolean; note?: string },
+  io: Io,
+  now = Date.now(),
+): Promise<number> {
   const net = parseTarget(target);
   const cfg = configFrom(opts);
   const store = storeFor(cfg);
   try {
-    const { lifted, forgotten } = await unban(store, backendFor(cfg, io), net, now);
+    const { lifted, forgotten, allowed } = await unban(store, backendFor(cfg, io), net, now, {
+      ...(opts.allow ? { allow: { note: opts.note ?? 'unban --allow' } } : {}),
+    });
     if (lifted.length === 0) io.err(`${net.text} was not banned; forgot ${forgotten} counted failure(s)\n`);
     for (const b of lifted) io.err(`unbanned ${b.ip.text}\n`);
     if (lifted.length) io.err(`forgot ${forgotten} counted failure(s)\n`);
+    if (opts.allow) io.err(allowed ? `added ${net.text} to the allow list: it is never banned\n` : `${net.text} was already on the allow list\n`);
     return 0;
   } finally {
     store.close();

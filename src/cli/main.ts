@@ -6,7 +6,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { UserError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { CAUSES, FORMAT_NAMES } from '../signatures/index.js';
+import { allowAddCommand, allowListCommand, allowRemoveCommand } from './allow.js';
 import { banCommand, unbanCommand } from './ban.js';
+import { cdnListCommand, cdnUpdateCommand } from './cdn.js';
 import { checkCommand } from './check.js';
 import { demoCommand } from './demo.js';
 import { processIo, type Io } from './io.js';
@@ -50,16 +52,56 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('-c, --config <file>', CONFIG_HELP)
     .option('--for <duration>', 'how long: 30s, 10m, 2h, 7d or forever (default: policy.banTime)')
     .option('--reason <text>', 'note stored with the ban', 'manual')
+    .option('--force', 'ban even an allow-listed, trusted-proxy or CDN address (never loopback or own addresses)')
     .option('--dry-run', 'touch no firewall: print the nft commands instead')
     .action(run((target, opts) => banCommand(target, opts, io)));
 
   program
     .command('unban')
-    .description('lift a ban (or every ban inside a network) and forget its counted failures')
+    .description('lift a ban (or every ban inside a network), forget its counted failures and forgive its past bans')
     .argument('<ip|cidr>')
     .option('-c, --config <file>', CONFIG_HELP)
+    .option('--allow', 'also add it to the persistent allow list, so it is never banned again')
+    .option('--note <text>', 'with --allow: why, shown by `blocker allow list`')
     .option('--dry-run', 'touch no firewall: print the nft commands instead')
     .action(run((target, opts) => unbanCommand(target, opts, io)));
+
+  const allow = program.command('allow').description('the persistent allow list (addresses and networks never banned)');
+  allow
+    .command('list')
+    .description('show the allow list: the database entries and the config\'s policy.allow')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .option('--json', 'machine-readable output')
+    .action(run((opts) => allowListCommand(opts, io)));
+  allow
+    .command('add')
+    .description('add an address or network (as `unban --allow` does, without unbanning)')
+    .argument('<ip|cidr>')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .option('--note <text>', 'why, shown by `blocker allow list`')
+    .action(run((target, opts) => allowAddCommand(target, opts, io)));
+  allow
+    .command('remove')
+    .description('take an entry off the persistent allow list')
+    .argument('<ip|cidr>', 'exactly as `blocker allow list` shows it')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .action(run((target, opts) => allowRemoveCommand(target, opts, io)));
+
+  const cdn = program.command('cdn').description('the CDN ranges that are never banned');
+  cdn
+    .command('update')
+    .description("fetch the providers' published ranges, validate them and keep them with their date")
+    .argument('[provider...]', 'default: the providers selected by policy.cdn')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .option('--force', 'accept a list that shrank by more than half')
+    .option('--json', 'machine-readable output')
+    .action(run((providers, opts) => cdnUpdateCommand(providers, opts, io)));
+  cdn
+    .command('list')
+    .description('show each provider\'s list in force: bundled or fetched, its date and size')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .option('--json', 'machine-readable output')
+    .action(run((opts) => cdnListCommand(opts, io)));
 
   program
     .command('check')

@@ -3,8 +3,8 @@ import type { SourceConfig } from '../config/schema.js';
 import type { FirewallBackend } from '../firewall/backend.js';
 import { entriesFor } from '../firewall/plan.js';
 import type { Logger } from '../log.js';
-import { cidrContains, cidrOf, isSingleAddress, parseIp } from '../net/address.js';
-import { emptyState, forget, observe, prune, type PolicyRules, type PolicyState } from '../policy/thresholds.js';
+import { advance, emptyState, forgetWithin, observe, prune, restore, type PolicyRules, type PolicyState } from '../policy/thresholds.js';
+import { causeOf } from '../signatures/causes.js';
 import { createSignature } from '../signatures/index.js';
 import { isFailure, type Signature } from '../signatures/types.js';
 import { createSource, type SourceContext } from '../sources/index.js';
@@ -12,6 +12,8 @@ import type { Checkpoint, Source } from '../sources/types.js';
 import type { Ban, NewBan } from '../store/bans.js';
 import type { StoredFailure } from '../store/failures.js';
 import type { Store } from '../store/store.js';
+import { DecisionSink, recordBans } from './decisions.js';
+import { policyData, withPolicyData } from './rules.js';
 
 export type DaemonSource = SourceConfig;
 
@@ -100,9 +102,13 @@ export class Daemon {
   private activity = false;
   private wake: (() => void) | null = null;
   private summary = { since: 0, lines: 0, matched: 0, bans: 0, unbans: 0, pruned: 0 };
+  private readonly decisions: DecisionSink;
+  /** Revision of the database's policy data (allow list, CDN lists) that `rules` holds; -1: not loaded. */
+  private policyRevision = -1;
 
   constructor(private readonly o: DaemonOptions) {
     this.rules = o.rules;
+    this.decisions = new DecisionSink(o.log);
     this.running = o.sources.map((s) => this.prepare(s));
     this.lastAdminEvent = o.store.adminEvents.lastId();
     this.restoreState(o.clock());
@@ -117,22 +123,34 @@ export class Daemon {
     return this.o.replay ? this.logNow : this.o.clock();
   }
 
-  /** Rebuilds the policy's memory from the database: bans in force and failures still in their window. */
+  /** Rebuilds the policy's memory from the database: bans in force, past bans, failures still in their window. */
   private restoreState(now: number): void {
     const { store } = this.o;
     const rules = this.rules;
-    for (const b of store.bans.active(now)) {
-      if (isSingleAddress(b.ip)) this.state.bannedUntil.set(b.ip.text, b.expiresAt ?? Number.POSITIVE_INFINITY);
+    restore(this.state, rules, {
+      bans: store.bans.active(now).map((b) => ({ net: b.ip, until: b.expiresAt })),
+      ...(rules.escalation ? { history: store.banHistory.since(now - rules.escalation.rememberFor) } : {}),
+      failures: store.recentFailures.since(now - rules.findTime).map((f) => ({ ip: f.ip, at: f.at, cause: causeOf(f.reason) })),
+      banEnds: store.bans.lastBanEnds(),
+    });
+  }
+
+  /**
+   * Picks up allow-list and CDN-list changes made by CLI commands (`unban
+   * --allow`, `allow remove`, `cdn update`) within a tick, and lets the storm
+   * breaker see time pass without lines.
+   */
+  private refreshPolicy(now: number): void {
+    try {
+      const revision = this.o.store.revisions.current();
+      if (revision !== this.policyRevision) {
+        this.rules = withPolicyData(this.rules, policyData(this.o.store));
+        this.policyRevision = revision;
+      }
+    } catch (err) {
+      this.o.log.debug('policy data refresh postponed', { error: (err as Error).message });
     }
-    const banEnds = store.bans.lastBanEnds();
-    for (const f of store.failures.since(now - rules.findTime)) {
-      const end = banEnds.get(f.ip.text);
-      if (end !== undefined && f.at <= end) continue;
-      let times = this.state.windows.get(f.ip.text);
-      if (!times) this.state.windows.set(f.ip.text, (times = []));
-      times.push(f.at);
-      if (times.length > rules.maxRetry) times.shift();
-    }
+    for (const d of advance(this.state, this.rules, now)) this.decisions.take(d);
   }
 
   /**
@@ -150,6 +168,7 @@ export class Daemon {
     if (!next) return;
     this.nextConfig = null;
     this.rules = next.rules;
+    this.policyRevision = -1;
     const old = new Map(this.running.map((r) => [r.config.name, r]));
     this.running = next.sources.map((cfg) => {
       const kept = old.get(cfg.name);
@@ -177,6 +196,7 @@ export class Daemon {
     }
     this.applyReload();
     this.applyAdminEvents();
+    this.refreshPolicy(now);
     const failures: StoredFailure[] = [];
     const checkpoints: Pending['checkpoints'] = [];
     const newBans: NewBan[] = [];
@@ -202,19 +222,10 @@ export class Daemon {
         failures.push({ ip: r.ip, at, source: rs.config.name, reason: r.reason });
         if (!this.o.replay && at < now - rules.findTime) continue;
         // Replay decides at each line's own time, so sources read one after the other still agree.
-        for (const d of observe(this.state, rules, { ip: r.ip, time: at, reason: r.reason }, this.o.replay ? at : now)) {
-          if (d.kind === 'ban') {
-            newBans.push({
-              ip: cidrOf(d.ip),
-              reason: d.reason,
-              failures: d.failures,
-              origin: 'auto',
-              bannedAt: d.at,
-              expiresAt: d.until,
-            });
-          } else if (d.kind === 'spared') {
-            log.info('not banned: protected', { ip: d.ip.text, by: d.by, failures: d.failures });
-          }
+        const ev = { ip: r.ip, time: at, reason: r.reason, cause: r.cause };
+        for (const d of observe(this.state, rules, ev, this.o.replay ? at : now)) {
+          const ban = this.decisions.take(d);
+          if (ban) newBans.push(ban);
         }
       }
     }
@@ -274,7 +285,7 @@ export class Daemon {
    * positions after them, bans, and expiries. Null when the database did not
    * take it (the caller keeps it and tries again).
    */
-  private commit(p: Pending, now: number): { recorded: Ban[]; expired: Ban[] } | null {
+  private commit(p: Pending, now: number): { recorded: Ban[]; replaced: Ban[]; expired: Ban[] } | null {
     const { store, log } = this.o;
     try {
       const result = store.transaction(() => {
@@ -284,17 +295,11 @@ export class Daemon {
           else if (c.kind === 'file-done') store.offsets.remove(source, c);
           else store.cursors.save(source, c.cursor, now);
         }
-        const recorded: Ban[] = [];
-        if (p.newBans.length) {
-          const networks = store.bans.activeNetworks(now);
-          for (const nb of p.newBans) {
-            // Already inside a banned network: the kernel drops it anyway.
-            if (networks.some((c) => cidrContains(c.ip, nb.ip))) continue;
-            recorded.push(store.bans.record(nb));
-          }
-        }
+        // Inside a banned network: dropped; a network (an IPv6 prefix) replaces the bans it covers.
+        const { recorded, replaced } = recordBans(store, p.newBans, now);
+        this.decisions.flush(store, this.state, now);
         const expired = this.lastExpiry + 1000 <= now ? store.bans.expire(now) : [];
-        return { recorded, expired };
+        return { recorded, replaced, expired };
       });
       if (this.dbErrors) log.info('database writable again', { after: this.dbErrors });
       this.dbErrors = 0;
@@ -316,10 +321,14 @@ export class Daemon {
     }
   }
 
-  private async afterCommit(c: { recorded: Ban[]; expired: Ban[] }, stats: TickStats, now: number): Promise<void> {
+  private async afterCommit(c: { recorded: Ban[]; replaced: Ban[]; expired: Ban[] }, stats: TickStats, now: number): Promise<void> {
     const { log, backend } = this.o;
     stats.bans.push(...c.recorded);
     stats.expired.push(...c.expired);
+    for (const b of c.replaced) {
+      log.info('unban', { ip: b.ip.text, why: 'replaced by a network ban' });
+      backend.remove(b.ip);
+    }
     for (const b of c.recorded) {
       log.info('ban', {
         ip: b.ip.text,
@@ -406,15 +415,12 @@ export class Daemon {
     }
     for (const ev of events) {
       this.lastAdminEvent = ev.id;
-      if (ev.kind === 'ban' && isSingleAddress(ev.ip)) {
+      if (ev.kind === 'ban') {
         const ban = this.o.store.bans.activeFor(ev.ip);
         if (ban) this.state.bannedUntil.set(ban.ip.text, ban.expiresAt ?? Number.POSITIVE_INFINITY);
         this.state.windows.delete(ev.ip.text);
       } else if (ev.kind === 'unban') {
-        for (const key of [...this.state.windows.keys(), ...this.state.bannedUntil.keys()]) {
-          const ip = parseIp(key);
-          if (ip && cidrContains(ev.ip, ip)) forget(this.state, key);
-        }
+        forgetWithin(this.state, ev.ip);
       }
     }
   }

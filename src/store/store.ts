@@ -8,6 +8,7 @@ import { openDatabase, type Db } from './db.js';
 import { diagnosesRepo } from './diagnoses.js';
 import { failuresRepo } from './failures.js';
 import { offsetsRepo } from './offsets.js';
+import { recentFailuresRepo } from './recent-failures.js';
 import { revisionsRepo } from './revisions.js';
 
 /** The only door to SQL: repositories in the domain's words plus one transaction helper. */
@@ -25,6 +26,7 @@ export function openStore(path: string, options: { busyTimeoutMs?: number } = {}
     diagnoses: diagnosesRepo(db),
     banHistory: banHistoryRepo(db),
     revisions: revisionsRepo(db),
+    recentFailures: recentFailuresRepo(db),
     /** Runs `fn` in one write transaction (IMMEDIATE, so it waits for a lock instead of failing midway). */
     transaction<T>(fn: () => T): T {
       return db.transaction(fn).immediate();

@@ -78,7 +78,7 @@ describe('watch, list, ban, unban', () => {
 
   it('refuses to ban protected addresses and bad input', async () => {
     const { config } = setup();
-    expect(await cli('ban', '-c', config, '127.0.0.1')).toMatchObject({ code: 2, err: expect.stringContaining('protected by allow') });
+    expect(await cli('ban', '-c', config, '127.0.0.1')).toMatchObject({ code: 2, err: expect.stringContaining('protected by loopback') });
     expect(await cli('ban', '-c', config, '104.16.0.0/12')).toMatchObject({ code: 2, err: expect.stringContaining('cdn:cloudflare') });
     expect(await cli('ban', '-c', config, 'example.com')).toMatchObject({ code: 2, err: expect.stringContaining('not an IPv4/IPv6 address') });
     expect(await cli('ban', '-c', config, '198.51.100.1', '--for', 'soon')).toMatchObject({ code: 2, err: expect.stringContaining('--for') });

@@ -69,12 +69,13 @@ describe('blocker check', () => {
     expect(report.bans.map((b: { ip: string; failures: number; at: string; until: string }) => [b.ip, b.failures, b.at, b.until])).toEqual([
       ['198.51.100.10', 5, iso(T0 + 4 * m), iso(T0 + 64 * m)],
       ['198.51.100.21', 5, iso(T0 + 600 * s), iso(T0 + 600 * s + 60 * m)],
-      ['198.51.100.10', 5, iso(T0 + 70 * m + 4 * s), iso(T0 + 130 * m + 4 * s)],
+      // The second ban within policy.escalation.rememberFor lasts banTime × factor (2h).
+      ['198.51.100.10', 5, iso(T0 + 70 * m + 4 * s), iso(T0 + 190 * m + 4 * s)],
       ['2001:db8::66', 5, iso(T0 + 20 * m + 4 * s), iso(T0 + 80 * m + 4 * s)],
       ['198.51.100.30', 5, iso(T0 + 30 * m + 4 * s), iso(T0 + 90 * m + 4 * s)],
     ]);
     expect(report.spared.map((x: { ip: string; by: string }) => `${x.ip} ${x.by}`)).toEqual([
-      '127.0.0.1 allow',
+      '127.0.0.1 loopback',
       '104.16.1.1 cdn:cloudflare',
     ]);
   });
