@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { UserError } from '../errors.js';
 import { diagnose, type Diagnosis } from '../pipeline/diagnose.js';
 import { replay, type ReplayReport } from '../pipeline/replay.js';
-import { policyRules } from '../pipeline/rules.js';
+import { policyRules, storedPolicyData } from '../pipeline/rules.js';
 import { CAUSE_HELP, CAUSES, isCause } from '../signatures/causes.js';
 import { FORMAT_NAMES, type FormatName, type SignatureSpec } from '../signatures/index.js';
 import { compileUserPattern } from '../signatures/regex.js';
@@ -30,7 +30,8 @@ export async function checkCommand(files: string[], opts: CheckOptions, io: Io, 
   let report: ReplayReport;
   try {
     report = await replay(files, {
-      rules: policyRules(cfg),
+      // The database's allow list and fetched CDN lists count too (read-only; none when it does not exist).
+      rules: policyRules(cfg, storedPolicyData(cfg.database)),
       spec,
       ...(stdin ? { stdin } : {}),
       ...(progress ? { onProgress: progress.update } : {}),
@@ -76,7 +77,7 @@ export function checkJson(r: ReplayReport, diagnoses: readonly Diagnosis[]) {
     untrusted: r.untrusted,
     undated: r.undated,
     bans: r.bans.map((b) => ({ ip: b.ip, failures: b.failures, at: iso(b.at), until: iso(b.until), reason: b.reason })),
-    spared: r.spared.map((s) => ({ ip: s.ip, by: s.by, failures: s.failures, at: iso(s.at) })),
+    spared: r.spared.map((s) => ({ ip: s.ip, by: s.by, failures: s.failures, at: iso(s.at), note: s.note })),
     held: r.held.map((h) => ({ ip: h.ip, failures: h.failures, at: iso(h.at), reason: h.reason })),
     byCause: r.byCause,
     formats: r.formats,
@@ -121,7 +122,7 @@ export function checkText(r: ReplayReport, diagnoses: readonly Diagnosis[], top 
   }
   if (r.spared.length) {
     out += `\nreached the threshold but protected (never banned):\n`;
-    out += table(['IP', 'FAILURES', 'AT', 'PROTECTED BY'], r.spared.map((s) => [s.ip, s.failures, iso(s.at)!, s.by]));
+    out += table(['IP', 'FAILURES', 'AT', 'PROTECTED BY', 'NOTE'], r.spared.map((s) => [s.ip, s.failures, iso(s.at)!, s.by, s.note]));
   }
   if (r.held.length) {
     out += `\nheld back by the circuit breaker (would have been banned):\n`;

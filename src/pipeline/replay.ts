@@ -46,7 +46,8 @@ export interface ReplayReport {
   /** Matched lines without a timestamp of their own: they take the time of the line before. */
   undated: number;
   bans: ReplayBan[];
-  spared: { ip: string; by: string; failures: number; at: number }[];
+  /** Protected entries that reached the threshold, with what the operator should know (e.g. restrict the origin to the CDN). */
+  spared: { ip: string; by: string; failures: number; at: number; note: string }[];
   /** Bans the policy's circuit breaker held back. */
   held: { ip: string; failures: number; at: number; reason: string }[];
   byCause: Record<Cause, number>;
@@ -175,7 +176,7 @@ function record(report: ReplayReport, d: Decision): void {
       report.bans.push({ ip: d.net.text, failures: d.failures, at: d.at, until: d.until, reason: d.reason });
       break;
     case 'spared':
-      report.spared.push({ ip: d.ip.text, by: d.by, failures: d.failures, at: d.at });
+      report.spared.push({ ip: d.net.text, by: d.by, failures: d.failures, at: d.at, note: d.note });
       break;
     case 'held':
       report.held.push({ ip: d.ip.text, failures: d.failures, at: d.at, reason: d.reason });
