@@ -3,6 +3,8 @@ import { parseCidr, type Cidr } from '../net/address.js';
 import { parseDuration } from './duration.js';
 import { CDN_PROVIDERS } from '../policy/cdn-ranges.js';
 import { CAUSES, FORMAT_NAMES, specProblem } from '../signatures/index.js';
+import { templateProblem } from '../actions/template.js';
+import { parseListen } from '../metrics/listen.js';
 
 /** `30s`, `10m`, `1h`, `7d` (or a number of milliseconds) → milliseconds. */
 const duration = z.union([z.string(), z.number().int().nonnegative()]).transform((v, ctx) => {
@@ -147,6 +149,37 @@ export const firewallSchema = z.strictObject({
     .default('blocker'),
 });
 
+// Issue 7 (operator experience): README "Metrics" and "Hooks".
+export const metricsSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** A bare port means loopback; another host must be written out. */
+  listen: z
+    .string()
+    .superRefine((v, ctx) => {
+      const l = parseListen(v);
+      if (typeof l === 'string') ctx.addIssue({ code: 'custom', message: l });
+    })
+    .default('127.0.0.1:9477'),
+});
+
+/** A program and its arguments, never a shell line; `{ip}`-style placeholders are filled in per argument. */
+const hookCommand = z
+  .array(z.string().min(1))
+  .min(1, 'give the program and its arguments as a list, e.g. ["/usr/local/bin/notify", "{ip}"]')
+  .superRefine((args, ctx) => {
+    args.forEach((a, i) => {
+      const problem = templateProblem(a);
+      if (problem) ctx.addIssue({ code: 'custom', path: [i], message: problem });
+    });
+  });
+
+export const actionsSchema = z.strictObject({
+  onBan: hookCommand.optional(),
+  onUnban: hookCommand.optional(),
+  /** A hook still running after this is killed (and logged); banning never waits for hooks. */
+  timeout: duration.refine((ms) => ms >= 100 && ms <= 600_000, 'timeout must be between 100ms and 10m').default(10_000),
+});
+
 export const configSchema = z
   .strictObject({
     database: z.string().min(1).default('/var/lib/blocker/blocker.db'),
@@ -154,6 +187,8 @@ export const configSchema = z
     policy: policySchema.default(policySchema.parse({})),
     firewall: firewallSchema.default(firewallSchema.parse({})),
     watch: watchSchema.default(watchSchema.parse({})),
+    metrics: metricsSchema.default(metricsSchema.parse({})),
+    actions: actionsSchema.default(actionsSchema.parse({})),
   })
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();
@@ -176,3 +211,5 @@ export type SourceConfig = z.output<typeof sourceSchema>;
 export type PolicyConfig = z.output<typeof policySchema>;
 export type FirewallConfig = z.output<typeof firewallSchema>;
 export type WatchConfig = z.output<typeof watchSchema>;
+export type MetricsConfig = z.output<typeof metricsSchema>;
+export type ActionsConfig = z.output<typeof actionsSchema>;
