@@ -10,7 +10,7 @@ import { UNPARSABLE, type Failure, type MatchResult, type Signature } from './ty
  * Apache httpd 2.4 mod_ssl with `LogLevel ssl:info`, default ErrorLogFormat:
  *   [Sun Nov 22 02:40:11.123456 2026] [ssl:info] [pid 1234:tid 5678] [client 198.51.100.2:50000] AH02008: SSL library error 1 in handshake (server localhost:443)
  *   [Sun Nov 22 02:40:11.123490 2026] [ssl:info] [pid 1234:tid 5678] SSL Library Error: error:0A00006C:SSL routines::bad key share
- *   [Sun Nov 22 02:40:12.000001 2026] [ssl:info] [pid 1234:tid 5679] [client 2001:db8::2:46223] AH02006: SSL handshake stopped: connection was closed
+ *   [Sun Nov 22 02:40:12.000001 2026] [ssl:info] [pid 1234:tid 5679] (70014)End of file found: [client 2001:db8::2:46223] AH02006: SSL handshake stopped: connection was closed
  *
  * The OpenSSL reason comes on a separate line without the address, written
  * by the same thread right after; the two are joined by pid:tid. The client
@@ -20,7 +20,7 @@ import { UNPARSABLE, type Failure, type MatchResult, type Signature } from './ty
  * ":port" is the port.
  */
 const LINE =
-  /^(?:\[([A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]?\d \d\d:\d\d:\d\d(?:\.\d{1,6})? \d{4})\] )?\[ssl:\w{1,10}\] \[pid (\d{1,10})(?::tid (\d{1,20}))?\] (?:[\w.-]{1,64}\.c\(\d{1,6}\): )?(?:\[client ([0-9A-Fa-f:.]{2,45}):\d{1,5}\] (AH\d{5}): ([^\n]{1,600})|SSL Library Error: ([^\n]{1,600}))$/;
+  /^(?:\[([A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]?\d \d\d:\d\d:\d\d(?:\.\d{1,6})? \d{4})\] )?\[ssl:\w{1,10}\] \[pid (\d{1,10})(?::tid (\d{1,20}))?\] (?:[\w.-]{1,64}\.c\(\d{1,6}\): )?(?:(?:\(\d{1,6}\)[^:[\]\n]{0,100}: )?\[client ([0-9A-Fa-f:.]{2,45}):\d{1,5}\] (AH\d{5}): ([^\n]{1,600})|SSL Library Error: ([^\n]{1,600}))$/;
 
 const HANDSHAKE_MESSAGE = /SSL handshake|in handshake|SSL library error/i;
 const MAX_PENDING = 10_000;

@@ -22,9 +22,9 @@ export const CAUSE_HELP: Record<Cause, string> = {
  */
 const RULES: readonly (readonly [RegExp, Cause])[] = [
   [/bad certificate|unknown ca\b|unknown certificate|certificate unknown|certificate expired|certificate revoked|unsupported certificate|certificate authority/, 'cert-rejected'],
-  [/unrecognized name|no certificate available for|no certificates configured|missing server name|callback failed|unknown sni/, 'sni'],
+  [/unrecognized name|no certificate available for|no certificates configured|missing server name|callback failed|unknown sni|handshake rejected/, 'sni'],
   [/bad key share|bad ecpoint|invalid client key share|invalid key share|bad key_share/, 'bad-key-share'],
-  [/wrong version number|http request|https proxy request|unknown protocol|packet length too long|first record does not look like a tls handshake|plain http|bad record type|record layer failure|oversized record|proxy protocol|invalid request|length too long|record length/, 'protocol-mismatch'],
+  [/wrong version number|http request|https proxy request|unknown protocol|packet length too long|first record does not look like a tls handshake|plain http|http spoken on https port|bad record type|record layer failure|oversized record|proxy protocol|invalid request|length too long|record length/, 'protocol-mismatch'],
   [/unsupported protocol|version too low|version too high|protocol version|no shared cipher|no suitable signature algorithm|no shared signature algorithms|no shared groups|no suitable key share|only unsupported versions|no cipher suite supported|legacy version field|sslv2|inappropriate fallback|insufficient security|no protocols available|no ecdhe curve|unsupported elliptic curve|no mutually supported|handshake failure alert|alert handshake failure/, 'version-or-cipher'],
   [/^eof$|unexpected eof|\beof\b|connection reset|reset by peer|broken pipe|timed out|timeout|i\/o timeout|closed connection|connection closed|connection was closed|lost connection|interrupted by system|disconnected|connection aborted|connection error during ssl handshake/, 'eof'],
 ];

@@ -34,7 +34,7 @@ const REQUEST =
   /^(\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d) \[(?:crit|error|info|notice|warn|alert|emerg|debug)\] (\d{1,10})#\d{1,10}: (?:\*\d{1,20} )?client sent (plain HTTP request to HTTPS port|invalid request) while [a-z ]{1,64}, client: ([^\s,]{1,64}), server: [^\s,]{0,255}(, request: "PROXY )?/;
 
 const HANDSHAKE_MARKER = ' while SSL handshaking, client: ';
-const REQUEST_MARKER = ': client sent ';
+const REQUEST_MARKER = ' client sent ';
 const ERRNO = / \((\d{1,5}): ([^)]{1,100})\)$/;
 
 export function createNginxSignature(opts: SignatureOptions): Signature {

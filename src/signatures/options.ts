@@ -38,6 +38,8 @@ function isDigit(c: number): boolean {
  * messages, and a cause must never be read from text the client chose.
  */
 export function serverWrittenPart(reason: string): string {
-  const cut = reason.search(/['"(\[]/);
-  return cut < 0 ? reason : reason.slice(0, cut);
+  const closed = reason.replace(/'[^']*'|"[^"]*"|\([^()]*\)|\[[^\][]*\]/g, ' ');
+  // An opening mark left without its closing one starts client text that runs to the end.
+  const open = closed.search(/['"(\[]/);
+  return open < 0 ? closed : closed.slice(0, open);
 }
