@@ -12,6 +12,7 @@ import type { Checkpoint, Source } from '../sources/types.js';
 import type { Ban, NewBan } from '../store/bans.js';
 import type { StoredFailure } from '../store/failures.js';
 import type { Store } from '../store/store.js';
+import { guardEvents, type DaemonEvents } from './daemon-events.js';
 import { DecisionSink, recordBans } from './decisions.js';
 import { policyData, withPolicyData } from './rules.js';
 
@@ -39,6 +40,8 @@ export interface DaemonOptions {
   readonly summaryEveryMs?: number;
   /** Extras for building sources (tests give a stdin stream, a recorded journalctl, file timings). */
   readonly sourceContext?: Omit<Partial<SourceContext>, 'store' | 'log'>;
+  /** Observers: metrics, hooks, the status heartbeat (issue 7). */
+  readonly events?: DaemonEvents;
 }
 
 export interface TickStats {
@@ -103,12 +106,14 @@ export class Daemon {
   private wake: (() => void) | null = null;
   private summary = { since: 0, lines: 0, matched: 0, bans: 0, unbans: 0, pruned: 0 };
   private readonly decisions: DecisionSink;
+  private readonly events: DaemonEvents;
   /** Revision of the database's policy data (allow list, CDN lists) that `rules` holds; -1: not loaded. */
   private policyRevision = -1;
 
   constructor(private readonly o: DaemonOptions) {
     this.rules = o.rules;
     this.decisions = new DecisionSink(o.log);
+    this.events = guardEvents([o.events], o.log);
     this.running = o.sources.map((s) => this.prepare(s));
     this.lastAdminEvent = o.store.adminEvents.lastId();
     this.restoreState(o.clock());
@@ -207,15 +212,18 @@ export class Daemon {
       if (!batch) continue;
       for (const checkpoint of batch.checkpoints) checkpoints.push({ source: rs.config.name, checkpoint });
       const lines = batch.lines;
+      if (lines.length) this.events.lines?.(rs.config.name, lines.length, now);
       for (let i = 0; i < lines.length; i++) {
         stats.lines++;
         const r = rs.signature.match(lines[i]!, lines[i + 1]);
         if (r === null) continue;
         if (!isFailure(r)) {
           stats.unparsable++;
+          this.events.unparsable?.(rs.config.name, rs.config.format);
           continue;
         }
         stats.matched++;
+        this.events.failure?.(rs.config.name, rs.config.format, r.cause);
         if (this.o.replay && r.time !== null && r.time > this.logNow) this.logNow = r.time;
         now = this.now();
         const at = r.time ?? now;
@@ -245,6 +253,7 @@ export class Daemon {
       await this.applyFirewall(now);
     }
     this.housekeeping(now);
+    this.events.tick?.(now);
     return stats;
   }
 
@@ -276,6 +285,7 @@ export class Daemon {
         retryIn: `${Math.round(delay / 1000)}s`,
       });
       rs.lastError = message;
+      this.events.sourceError?.(rs.config.name, message, now);
       return null;
     }
   }
@@ -339,6 +349,9 @@ export class Daemon {
       backend.add({ net: b.ip, ttlMs: b.expiresAt === null ? null : b.expiresAt - now });
     }
     for (const b of c.expired) log.info('unban', { ip: b.ip.text, why: 'expired' });
+    if (c.recorded.length) this.events.banned?.(c.recorded, now);
+    if (c.replaced.length) this.events.unbanned?.(c.replaced, 'replaced', now);
+    if (c.expired.length) this.events.unbanned?.(c.expired, 'expired', now);
     this.summary.bans += c.recorded.length;
     this.summary.unbans += c.expired.length;
     await this.applyFirewall(now);
@@ -390,6 +403,7 @@ export class Daemon {
 
   private async applyFirewall(now: number): Promise<void> {
     const { backend, store, log } = this.o;
+    const full = this.needsSync;
     try {
       if (this.needsSync) {
         await backend.sync(entriesFor(store.bans.active(now), now));
@@ -397,10 +411,12 @@ export class Daemon {
       } else {
         await backend.commit();
       }
+      this.events.firewall?.({ ok: true, full }, now);
     } catch (err) {
       // The database is the truth: re-apply everything on the next tick.
       this.needsSync = true;
       log.error('firewall update failed, will retry', { backend: backend.name, error: (err as Error).message });
+      this.events.firewall?.({ ok: false, full, error: (err as Error).message }, now);
     }
   }
 
@@ -415,6 +431,7 @@ export class Daemon {
     }
     for (const ev of events) {
       this.lastAdminEvent = ev.id;
+      this.events.admin?.(ev.kind, ev.ip, ev.at);
       if (ev.kind === 'ban') {
         const ban = this.o.store.bans.activeFor(ev.ip);
         if (ban) this.state.bannedUntil.set(ban.ip.text, ban.expiresAt ?? Number.POSITIVE_INFINITY);
@@ -458,6 +475,7 @@ export class Daemon {
     if (this.pending) this.o.log.error('stopped with one tick unsaved: its lines will be read again at the next start');
     for (const r of this.running) r.source?.close();
     await this.o.backend.shutdown();
+    this.events.stopped?.(this.now());
   }
 
   private waitForWork(ms: number): Promise<void> {
