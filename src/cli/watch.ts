@@ -27,7 +27,7 @@ export async function watchCommand(
     throw new UserError(`--log-level: expected debug, info, warn or error, got "${opts.logLevel}"`, 2);
   }
   const log = createLogger(io.err, level);
-  const store = openStore(cfg.database, { busyTimeoutMs: DAEMON_BUSY_TIMEOUT_MS });
+  const store = openStore(cfg.database, { busyTimeoutMs: DAEMON_BUSY_TIMEOUT_MS, cacheKiB: 16 * 1024 });
   const backend = backendFor(cfg, io);
   const daemon = new Daemon({
     store,

@@ -10,7 +10,10 @@ export type Db = Database.Database;
  * Opens (creating if needed) the database and applies pending migrations, each
  * in its own transaction and recorded in schema_migrations.
  */
-export function openDatabase(path: string, options: { readonly?: boolean; busyTimeoutMs?: number } = {}): Db {
+export function openDatabase(
+  path: string,
+  options: { readonly?: boolean; busyTimeoutMs?: number; cacheKiB?: number } = {},
+): Db {
   if (path !== ':memory:' && !options.readonly) {
     try {
       mkdirSync(dirname(path), { recursive: true });
@@ -24,6 +27,8 @@ export function openDatabase(path: string, options: { readonly?: boolean; busyTi
     // Another process (a CLI command beside the daemon) may hold the write lock briefly.
     // The daemon asks for less: a wait blocks its whole event loop, so it retries a tick instead.
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+    // A bigger page cache keeps the failures' (ip, at) index hot under a flood (SQLite's default is 2 MiB).
+    if (options.cacheKiB) db.pragma(`cache_size = -${Math.floor(options.cacheKiB)}`);
     if (!options.readonly) {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');

@@ -12,7 +12,7 @@ import { recentFailuresRepo } from './recent-failures.js';
 import { revisionsRepo } from './revisions.js';
 
 /** The only door to SQL: repositories in the domain's words plus one transaction helper. */
-export function openStore(path: string, options: { busyTimeoutMs?: number } = {}) {
+export function openStore(path: string, options: { busyTimeoutMs?: number; cacheKiB?: number } = {}) {
   const db: Db = openDatabase(path, options);
   return {
     db,
