@@ -45,12 +45,19 @@ export function createGoSignature(opts: SignatureOptions): Signature {
       }
       const m = LINE.exec(record);
       if (!m) return null;
-      // In a dated log every record starts with its date: a line that does not continues the one before.
-      if (dated && next !== undefined && !startsWithSlashedStamp(next) && !syslog(next)) return UNTRUSTED;
+      // In a dated log every record starts with a date (Go's log package, or the program's own
+      // logger: ISO 8601, JSON): a line that does not continues the one before.
+      if (dated && next !== undefined && !startsLikeRecord(next) && !syslog(next)) return UNTRUSTED;
       const r = fromAddress(m[2]!, m[4]!, m[1] ? parseTime(m[1]) : prefixTime);
       return r;
     },
   };
+}
+
+const ISO_DATE = /^\d{4}-\d\d-\d\d[T ]\d\d:\d\d/;
+
+function startsLikeRecord(line: string): boolean {
+  return startsWithSlashedStamp(line) || ISO_DATE.test(line) || line.charCodeAt(0) === 123;
 }
 
 /** The message alone ("http: TLS handshake error from …"), as Caddy's JSON log carries it. */

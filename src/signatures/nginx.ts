@@ -49,7 +49,8 @@ export function createNginxSignature(opts: SignatureOptions): Signature {
   }
 
   function trusted(pid: string, next: string | undefined): boolean {
-    if (next !== undefined && recordStart(next) < 0) return false;
+    // Behind syslog/journald the next line may be any program's, as long as it is a record of the log daemon.
+    if (next !== undefined && !startsWithSlashedStamp(next) && !syslog(next)) return false;
     return !opts.isNginxWorker || opts.isNginxWorker(Number(pid));
   }
 
