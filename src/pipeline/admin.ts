@@ -26,7 +26,7 @@ export async function banManually(
     const what = `${hit.group.label} (${hit.range.text})`;
     if (hit.group.hard) {
       throw new UserError(
-        `${net.text} is protected by ${what}: ${hit.group.label === 'loopback' ? 'loopback' : "this host's own addresses"} are never banned, not even with --force`,
+        `${net.text} is protected by ${what}: ${hit.group.label === "loopback" ? "loopback addresses" : "this host's own addresses"} are never banned, not even with --force`,
         2,
       );
     }
