@@ -20,7 +20,10 @@ export function configFrom(opts: CommonOptions): Config {
     ...config,
     database: abs(config.database),
     sources: config.sources.map((s) => (s.type === 'file' ? { ...s, path: abs(s.path) } : s)),
-    firewall: opts.dryRun ? { ...config.firewall, backend: 'dry-run' } : config.firewall,
+    // --dry-run prints the scripts of the configured backend.
+    firewall: opts.dryRun
+      ? { ...config.firewall, backend: 'dry-run', dryRunOf: config.firewall.backend === 'dry-run' ? config.firewall.dryRunOf : config.firewall.backend }
+      : config.firewall,
   };
 }
 

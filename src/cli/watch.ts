@@ -38,6 +38,7 @@ export async function watchCommand(
     clock: Date.now,
     pollMs: cfg.watch.pollInterval,
     summaryEveryMs: cfg.watch.summaryEvery,
+    reconcileEveryMs: cfg.firewall.reconcileEvery,
   });
   let current = cfg;
   const stop = () => daemon.stop();

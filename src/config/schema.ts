@@ -140,13 +140,28 @@ export const policySchema = z.strictObject({
   cdnUrls: z.partialRecord(z.enum(CDN_PROVIDERS), z.array(z.url({ protocol: /^https?$/ })).min(1)).default({}),
 });
 
+// Issue 6 (firewall backends): README "Firewall".
 export const firewallSchema = z.strictObject({
-  backend: z.enum(['nftables', 'dry-run']).default('nftables'),
-  // Becomes an nft identifier in scripts, so only a safe alphabet is allowed.
+  /** auto: nftables where `nft` is installed, else ipset + iptables. */
+  backend: z.enum(['auto', 'nftables', 'ipset', 'dry-run']).default('auto'),
+  /** Whose scripts `dry-run` prints. */
+  dryRunOf: z.enum(['auto', 'nftables', 'ipset']).default('auto'),
+  // Becomes an nft identifier and ipset name prefix in scripts, so only a safe alphabet is allowed.
   table: z
     .string()
     .regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, 'use a letter then letters, digits or "_" (at most 32)')
     .default('blocker'),
+  /** nftables: priority of our input (and forward) chain; lower runs earlier, `filter` is 0. */
+  priority: z.number().int().min(-400).max(400).default(-10),
+  action: z.enum(['drop', 'reject']).default('drop'),
+  /** Also block banned sources in the forward hook (traffic routed to containers or VMs). */
+  forwardHook: z.boolean().default(false),
+  /** How often the daemon compares the kernel with the database and fixes what differs. */
+  reconcileEvery: duration.refine((ms) => ms >= 1000, 'reconcileEvery must be at least 1s').default(60_000),
+  /** ipset: the least maxelem of our sets (grown to twice the members when they need more). */
+  maxElem: z.number().int().min(1024).max(1 << 28).default(1 << 20),
+  /** ipset: which iptables to put our rules in: the system's `iptables`, iptables-nft or iptables-legacy. */
+  iptables: z.enum(['auto', 'nft', 'legacy']).default('auto'),
 });
 
 // Issue 7 (operator experience): README "Metrics" and "Hooks".

@@ -1,17 +1,59 @@
-import { execa } from 'execa';
 import { UserError } from '../errors.js';
 import type { Cidr } from '../net/address.js';
-import type { FirewallBackend, FirewallEntry } from './backend.js';
-import { changeLines, preamble, syncLines } from './nftables-script.js';
+import type { FirewallBackend, FirewallEntry, ReconcileReport } from './backend.js';
+import { tool } from './exec.js';
+import { diffMembers, type Placed } from './members.js';
+import { Mirror } from './mirror.js';
+import {
+  changeLines,
+  declareLines,
+  placeAll,
+  rebuildLines,
+  removeTableLines,
+  setFor,
+  SETS,
+  syncLines,
+  type NftOptions,
+  type NftSet,
+} from './nftables-script.js';
+import { readNftTable, type NftView } from './nftables-state.js';
 
-/** Runs one nft script as one transaction. */
-export type ScriptRunner = (script: string) => Promise<void>;
+/** How the backend reaches the kernel: `nft` itself, or a printer (dry-run). */
+export interface NftIo {
+  check(): Promise<void>;
+  /** Our table as the kernel holds it; null when it does not exist. */
+  read(o: NftOptions, mirror: Mirror): Promise<NftView | null>;
+  /** Runs one script as one transaction. */
+  run(script: string): Promise<void>;
+  /** Whether our table exists (for what flush reports). */
+  exists(table: string): Promise<boolean>;
+}
 
-export function createNftablesBackend(table: string, run: ScriptRunner = runNft, name = 'nftables'): FirewallBackend {
+export function createNftablesBackend(
+  o: NftOptions,
+  io: NftIo = nftIo,
+  opts: { name?: string; clock?: () => number } = {},
+): FirewallBackend {
+  const mirror = new Mirror(opts.clock ?? Date.now);
   let adds = new Map<string, FirewallEntry>();
   let removes = new Map<string, Cidr>();
+  const t = `inet ${o.table}`;
+  // Validates the options before anything runs.
+  declareLines(o);
+
+  const run = async (lines: string[], onDone: () => void) => {
+    try {
+      await io.run(lines.join('\n') + '\n');
+      onDone();
+    } catch (err) {
+      mirror.forget();
+      throw err;
+    }
+  };
+
   return {
-    name,
+    name: opts.name ?? 'nftables',
+    check: () => io.check(),
     add(entry) {
       removes.delete(entry.net.text);
       adds.set(entry.net.text, entry);
@@ -22,35 +64,95 @@ export function createNftablesBackend(table: string, run: ScriptRunner = runNft,
     },
     async commit() {
       if (adds.size === 0 && removes.size === 0) return;
-      const lines = [...preamble(table), ...changeLines(table, [...adds.values()], [...removes.values()])];
+      const fresh: Placed[] = [];
+      const reset: Placed[] = [];
+      for (const entry of adds.values()) {
+        const p = { set: setFor(entry.net), entry };
+        (mirror.surelyAbsent(p.set, entry.net) ? fresh : reset).push(p);
+      }
+      const gone = [...removes.values()].map((net) => ({ set: setFor(net), net }));
       // Cleared first: a failed apply must not be retried forever with a bad batch; the
-      // database stays the truth and the next sync re-applies what is active.
+      // database stays the truth and the next reconcile re-applies what is active.
       adds = new Map();
       removes = new Map();
-      await run(lines.join('\n') + '\n');
+      await run([...declareLines(o), ...changeLines(o, { fresh, reset, removes: gone })], () =>
+        mirror.applied([...fresh, ...reset], gone),
+      );
     },
     async sync(active) {
-      // `active` supersedes whatever was buffered.
       adds = new Map();
       removes = new Map();
-      await run(syncLines(table, active).join('\n') + '\n');
+      await run(syncLines(o, active), () => mirror.reset(placeAll(active)));
+    },
+    async reconcile(active) {
+      adds = new Map();
+      removes = new Map();
+      const placed = placeAll(active);
+      const view = await io.read(o, mirror);
+      if (!view) {
+        await run([...declareLines(o), ...changeLines(o, { fresh: placed })], () => mirror.reset(placed));
+        return { added: placed.length, removed: 0, refreshed: 0, recreated: true, repairs: [`table ${t} was missing`] };
+      }
+      const readable = view.members.filter((m) => !view.unreadable.has(m.set as NftSet));
+      const diff = diffMembers(readable, placed);
+      const unreadable = [...view.unreadable.values()].reduce((a, b) => a + b, 0);
+      const repairs = [...view.rebuild, ...view.repairs];
+      for (const [set, n] of view.unreadable) repairs.push(`set ${set} held ${n} element(s) that are not addresses or networks`);
+      const report: ReconcileReport = {
+        added: diff.add.length,
+        removed: diff.remove.length + unreadable,
+        refreshed: diff.refresh.length,
+        recreated: repairs.length > 0,
+        repairs,
+      };
+      if (view.rebuild.length) {
+        await run(rebuildLines(o, active), () => mirror.reset(placed));
+        return report;
+      }
+      if (!repairs.length && !diff.add.length && !diff.remove.length && !diff.refresh.length) {
+        mirror.reset(placed);
+        return report;
+      }
+      const flushed = SETS.filter((s) => view.unreadable.has(s.name)).map((s) => `flush set ${t} ${s.name}`);
+      await run(
+        [...declareLines(o), ...flushed, ...changeLines(o, { fresh: diff.add, reset: diff.refresh, removes: diff.remove })],
+        () => mirror.reset(placed),
+      );
+      return report;
+    },
+    async flush() {
+      const existed = await io.exists(o.table);
+      await run(removeTableLines(o.table), () => mirror.forget());
+      return { removed: existed ? [`nftables table ${t} (its sets, counters, chains and rules)`] : [] };
     },
     async shutdown() {},
   };
 }
 
-export async function runNft(script: string): Promise<void> {
-  try {
-    await execa('nft', ['-f', '-'], { input: script, timeout: 30_000 });
-  } catch (err) {
-    const e = err as { code?: string; stderr?: string; message: string };
-    if (e.code === 'ENOENT') {
-      throw new UserError('the nft command was not found: install nftables (apt-get install nftables) or use --dry-run');
-    }
-    const stderr = (e.stderr ?? '').trim();
-    if (/Operation not permitted|Permission denied/i.test(stderr)) {
-      throw new UserError('nft was refused: run blocker as root or with CAP_NET_ADMIN (or use --dry-run)');
-    }
-    throw new UserError(`nft failed: ${stderr || e.message}`);
-  }
+const SHOWN = 600;
+
+async function nft(args: string[], input?: string) {
+  return tool('nft', args, input);
 }
+
+/** The real kernel, through the `nft` command. */
+export const nftIo: NftIo = {
+  async check() {
+    const r = await nft(['list', 'tables']);
+    if (!r.ok) throw new UserError(`nft does not work here: ${r.stderr.slice(0, SHOWN)}`);
+  },
+  async read(o) {
+    const r = await nft(['-j', 'list', 'table', 'inet', o.table]);
+    if (r.ok) return readNftTable(r.stdout, o);
+    if (/No such file or directory/.test(r.stderr)) return null;
+    throw new UserError(`nft -j list table inet ${o.table} failed: ${r.stderr.slice(0, SHOWN)}`);
+  },
+  async run(script) {
+    const r = await nft(['-f', '-'], script);
+    if (!r.ok) throw new UserError(`nft failed: ${r.stderr.slice(0, SHOWN) || 'no message'}`);
+  },
+  async exists(table) {
+    // -t (terse) leaves the members out, so this stays quick with 100k of them.
+    return (await nft(['-t', 'list', 'table', 'inet', table])).ok;
+  },
+};

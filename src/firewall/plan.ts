@@ -1,19 +1,47 @@
-import { cidrContains } from '../net/address.js';
+import { parseCidr, type Cidr } from '../net/address.js';
 import type { Ban } from '../store/bans.js';
 import type { FirewallEntry } from './backend.js';
 
 /**
  * The set members that enforce `bans` at `now`: each with its remaining time,
- * and none inside another (nft interval sets refuse overlapping members).
+ * and none inside another (nft interval sets refuse overlapping members, and a
+ * member inside a banned network adds nothing).
  */
 export function entriesFor(bans: readonly Ban[], now: number): FirewallEntry[] {
   const live = bans.filter((b) => b.expiresAt === null || b.expiresAt > now);
-  // Widest first, so a covered member is seen after the network that covers it.
+  // Widest first, so a covered member is seen after the network that covers it (stable: ties keep their order).
   live.sort((a, b) => a.ip.prefix - b.ip.prefix);
-  const kept: Ban[] = [];
+  const kept = new KeptNetworks();
+  const out: FirewallEntry[] = [];
   for (const b of live) {
-    if (kept.some((k) => k.ip.family === b.ip.family && cidrContains(k.ip, b.ip))) continue;
-    kept.push(b);
+    if (kept.covers(b.ip)) continue;
+    kept.add(b.ip);
+    out.push({ net: b.ip, ttlMs: b.expiresAt === null ? null : b.expiresAt - now });
   }
-  return kept.map((b) => ({ net: b.ip, ttlMs: b.expiresAt === null ? null : b.expiresAt - now }));
+  return out;
+}
+
+/**
+ * Networks kept so far, by family and prefix length, so that "is this inside
+ * one of them" costs one lookup per prefix length in use rather than one
+ * comparison per network (100k bans would otherwise take minutes).
+ */
+class KeptNetworks {
+  private readonly byLength = { 4: new Map<number, Set<string>>(), 6: new Map<number, Set<string>>() };
+
+  add(net: Cidr): void {
+    const lengths = this.byLength[net.family];
+    let texts = lengths.get(net.prefix);
+    if (!texts) lengths.set(net.prefix, (texts = new Set()));
+    texts.add(net.network.text);
+  }
+
+  covers(net: Cidr): boolean {
+    for (const [length, texts] of this.byLength[net.family]) {
+      if (length > net.prefix) continue;
+      const outer = length === net.prefix ? net : parseCidr(`${net.network.text}/${length}`);
+      if (outer && texts.has(outer.network.text)) return true;
+    }
+    return false;
+  }
 }

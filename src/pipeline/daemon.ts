@@ -1,6 +1,6 @@
 import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import type { SourceConfig } from '../config/schema.js';
-import type { FirewallBackend } from '../firewall/backend.js';
+import { reconcileChanged, type FirewallBackend } from '../firewall/backend.js';
 import { entriesFor } from '../firewall/plan.js';
 import type { Logger } from '../log.js';
 import { advance, emptyState, forgetWithin, observe, prune, restore, type PolicyRules, type PolicyState } from '../policy/thresholds.js';
@@ -42,6 +42,8 @@ export interface DaemonOptions {
   readonly sourceContext?: Omit<Partial<SourceContext>, 'store' | 'log'>;
   /** Observers: metrics, hooks, the status heartbeat (issue 7). */
   readonly events?: DaemonEvents;
+  /** How often to reconcile the kernel with the database (issue 6); unset: only at start and after a failure. */
+  readonly reconcileEveryMs?: number;
 }
 
 export interface TickStats {
@@ -101,6 +103,7 @@ export class Daemon {
   private lastExpiry = 0;
   private logNow = 0;
   private needsSync = true;
+  private lastReconcile = Number.NEGATIVE_INFINITY;
   private stopping = false;
   private activity = false;
   private wake: (() => void) | null = null;
@@ -403,11 +406,19 @@ export class Daemon {
 
   private async applyFirewall(now: number): Promise<void> {
     const { backend, store, log } = this.o;
-    const full = this.needsSync;
+    const every = this.o.reconcileEveryMs;
+    const full = this.needsSync || (every !== undefined && !this.o.replay && this.lastReconcile + every <= now);
     try {
-      if (this.needsSync) {
-        await backend.sync(entriesFor(store.bans.active(now), now));
+      if (full) {
+        // Reads the kernel back and fixes what differs from the database (the truth).
+        const fixes = await backend.reconcile(entriesFor(store.bans.active(now), now));
         this.needsSync = false;
+        this.lastReconcile = now;
+        if (reconcileChanged(fixes)) {
+          const { added, removed, refreshed, repairs } = fixes;
+          log.info('firewall reconciled', { added, removed, refreshed, repaired: repairs.join('; ') || undefined });
+        }
+        this.events.reconciled?.(fixes, now);
       } else {
         await backend.commit();
       }
@@ -444,6 +455,8 @@ export class Daemon {
 
   /** Makes the kernel hold exactly the bans in force, as at start-up. */
   async start(): Promise<void> {
+    // A missing nft/ipset or CAP_NET_ADMIN stops the start with a message saying what to do.
+    await this.o.backend.check();
     await this.applyFirewall(this.now());
   }
 

@@ -64,7 +64,8 @@ describe('watch, list, ban, unban', () => {
 
     const b = await cli('ban', '-c', config, '198.51.100.0/24', '--for', '2h');
     expect(b.code).toBe(0);
-    expect(b.out).toContain('add element inet blocker v4 { 198.51.100.0/24 timeout 7200s }');
+    // Networks live in the interval set v4net, single addresses in v4.
+    expect(b.out).toContain('add element inet blocker v4net { 198.51.100.0/24 timeout 7200s }');
     const again = await cli('ban', '-c', config, '198.51.100.9');
     expect(again).toMatchObject({ code: 2, err: expect.stringContaining('already inside the banned network 198.51.100.0/24') });
     const forever = await cli('ban', '-c', config, '2001:db8::/64', '--for', 'forever');

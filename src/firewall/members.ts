@@ -1,0 +1,85 @@
+import { parseCidr, type Cidr } from '../net/address.js';
+import type { FirewallEntry } from './backend.js';
+
+/**
+ * Comparing what a set holds with what it should hold, shared by every
+ * backend. Pure: the kernel's answer and the wanted entries come in, the
+ * changes to make go out.
+ */
+
+/** One element as read back from the kernel. */
+export interface KernelMember {
+  /** Our name for the set it is in. */
+  readonly set: string;
+  readonly net: Cidr;
+  /** Time left before the kernel drops it; null: it never times out. */
+  readonly remainingMs: number | null;
+}
+
+/** A wanted entry and the set it belongs in. */
+export interface Placed {
+  readonly set: string;
+  readonly entry: FirewallEntry;
+}
+
+export interface MemberDiff {
+  /** Wanted, not in the kernel. */
+  readonly add: Placed[];
+  /** In the kernel with a timeout that is off from the wanted one. */
+  readonly refresh: Placed[];
+  /** In our sets, not wanted. */
+  readonly remove: { readonly set: string; readonly net: Cidr }[];
+}
+
+export function memberKey(set: string, net: Cidr): string {
+  return `${set} ${net.text}`;
+}
+
+/**
+ * True when a kernel timeout is far enough from the wanted one to be set
+ * again. Timeouts are whole seconds and read back rounded down, so a few
+ * seconds of difference is noise; beyond max(5 s, 1 %) the ban would end
+ * noticeably early or late. `maxTtlMs` is the longest timeout the kernel
+ * takes (ipset's is about 24.8 days): a longer ban is stored capped and set
+ * again before the cap runs out.
+ */
+export function timeoutDrifted(kernelMs: number | null, wantedMs: number | null, maxTtlMs = Number.POSITIVE_INFINITY): boolean {
+  if (wantedMs === null || kernelMs === null) return wantedMs !== kernelMs;
+  const want = Math.min(wantedMs, maxTtlMs);
+  return Math.abs(kernelMs - want) > Math.max(5000, want / 100);
+}
+
+/** The changes that make the kernel's members equal the wanted ones. */
+export function diffMembers(
+  kernel: Iterable<KernelMember>,
+  wanted: readonly Placed[],
+  opts: { maxTtlMs?: number } = {},
+): MemberDiff {
+  const have = new Map<string, KernelMember>();
+  for (const m of kernel) have.set(memberKey(m.set, m.net), m);
+  const add: Placed[] = [];
+  const refresh: Placed[] = [];
+  for (const p of wanted) {
+    const key = memberKey(p.set, p.entry.net);
+    const k = have.get(key);
+    if (!k) add.push(p);
+    else {
+      have.delete(key);
+      if (timeoutDrifted(k.remainingMs, p.entry.ttlMs, opts.maxTtlMs)) refresh.push(p);
+    }
+  }
+  const remove = [...have.values()].map((m) => ({ set: m.set, net: m.net }));
+  return { add, refresh, remove };
+}
+
+/**
+ * The text a script may carry for `net`, after making sure it is one address
+ * or network and nothing more: a forged Cidr cannot smuggle a command in.
+ */
+export function elementText(net: Cidr): string {
+  const again = parseCidr(net.text);
+  if (!again || again.text !== net.text || again.family !== net.family) {
+    throw new Error(`refusing to put ${JSON.stringify(net.text)} in a firewall script: not a normalised address or network`);
+  }
+  return net.text;
+}
