@@ -133,7 +133,7 @@ export class FileSource implements Source {
       }
       budget -= this.readFile(f, lines, now);
       if (f.rotated && f.offset >= f.lastSize && now - f.lastChange >= this.grace) {
-        this.log.info('finished rotated file', { source: this.name, path: f.path });
+        this.log.debug('finished rotated file', { source: this.name, path: f.path });
         this.forget(f);
         checkpoints.push({ kind: 'file-done', dev: f.dev, ino: f.ino });
       }
@@ -215,7 +215,7 @@ export class FileSource implements Source {
       f.rotated = true;
       f.lastChange = now;
       const moved = findByIdentity(dirname(f.path), f.dev, f.ino);
-      this.log.info('file was rotated, finishing the old one', {
+      this.log.debug('file was rotated, finishing the old one', {
         source: this.name,
         path: f.path,
         now: moved ?? '(deleted)',
@@ -254,7 +254,7 @@ export class FileSource implements Source {
       if (f) {
         f.rotated = true;
         f.lastChange = now;
-        this.log.info('finishing a file rotated while stopped', { source: this.name, path, from: p.offset });
+        this.log.debug('finishing a file rotated while stopped', { source: this.name, path, from: p.offset });
       } else {
         this.log.warn('a file rotated while stopped is gone: its unread end was not counted', {
           source: this.name,

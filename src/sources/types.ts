@@ -38,7 +38,9 @@ export interface Source {
   close(): void;
 }
 
+/** Sources log problems at `warn`, and routine events (rotations) at `debug`, so the daemon stays quiet. */
 export interface SourceLogger {
   warn(message: string, fields?: Record<string, unknown>): void;
   info(message: string, fields?: Record<string, unknown>): void;
+  debug(message: string, fields?: Record<string, unknown>): void;
 }

@@ -24,6 +24,7 @@ function recordingLog() {
   const log: SourceLogger = {
     warn: (m, f) => lines.push(`warn ${m} ${JSON.stringify(f ?? {})}`),
     info: (m, f) => lines.push(`info ${m} ${JSON.stringify(f ?? {})}`),
+    debug: (m, f) => lines.push(`debug ${m} ${JSON.stringify(f ?? {})}`),
   };
   return { log, lines };
 }

@@ -11,7 +11,7 @@ const FIXTURE = fileURLToPath(new URL('../fixtures/journald/hysteria.json', impo
 const recorded = readFileSync(FIXTURE, 'utf8').trimEnd().split('\n');
 const cursors = recorded.map((l) => (JSON.parse(l) as { __CURSOR: string }).__CURSOR);
 
-const quiet: SourceLogger = { warn: () => {}, info: () => {} };
+const quiet: SourceLogger = { warn: () => {}, info: () => {}, debug: () => {} };
 const dirs: string[] = [];
 const open: JournaldSource[] = [];
 afterEach(() => {

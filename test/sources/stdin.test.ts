@@ -4,7 +4,7 @@ import { LineSplitter } from '../../src/sources/line-splitter.js';
 import { StdinSource } from '../../src/sources/stdin.js';
 import type { SourceLogger } from '../../src/sources/types.js';
 
-const quiet: SourceLogger = { warn: () => {}, info: () => {} };
+const quiet: SourceLogger = { warn: () => {}, info: () => {}, debug: () => {} };
 const tick = () => new Promise((r) => setImmediate(r));
 
 describe('LineSplitter', () => {
