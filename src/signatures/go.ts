@@ -1,5 +1,6 @@
-import { parseIp } from '../net/address.js';
-import { causeOf } from './causes.js';
+import { parseIp, type Ip } from '../net/address.js';
+import { causeOf, type Cause } from './causes.js';
+import { memo, memoParseIp } from './memo.js';
 import { slashedLocalTimeParser } from './log-time.js';
 import { serverWrittenPart, startsWithSlashedStamp, type SignatureOptions } from './options.js';
 import { syslogPrefixParser } from './syslog-prefix.js';
@@ -27,6 +28,8 @@ const MESSAGE = /^http: TLS handshake error from (\[[^\]\s]{1,64}\]|[^\s:[\]]{1,
 export function createGoSignature(opts: SignatureOptions): Signature {
   const parseTime = slashedLocalTimeParser();
   const syslog = syslogPrefixParser(opts.now);
+  const ipOf = memoParseIp();
+  const causeOfReason = memo(reasonCause);
   return {
     name: 'go',
     match(line: string, next?: string): MatchResult {
@@ -48,8 +51,11 @@ export function createGoSignature(opts: SignatureOptions): Signature {
       // In a dated log every record starts with a date (Go's log package, or the program's own
       // logger: ISO 8601, JSON): a line that does not continues the one before.
       if (dated && next !== undefined && !startsLikeRecord(next) && !syslog(next)) return UNTRUSTED;
-      const r = fromAddress(m[2]!, m[4]!, m[1] ? parseTime(m[1]) : prefixTime);
-      return r;
+      const host = m[2]!;
+      const ip = ipOf(host.charCodeAt(0) === 91 ? host.slice(1, -1) : host);
+      if (!ip) return UNPARSABLE;
+      const reason = m[4]!.trim() || 'unknown';
+      return { time: m[1] ? parseTime(m[1]) : prefixTime, ip, reason, cause: causeOfReason(reason) };
     },
   };
 }
@@ -68,8 +74,13 @@ export function parseGoMessage(msg: string, time: number | null): MatchResult {
 }
 
 function fromAddress(host: string, rawReason: string, time: number | null): Failure | typeof UNPARSABLE {
-  const ip = parseIp(host.startsWith('[') ? host.slice(1, -1) : host);
+  const ip: Ip | null = parseIp(host.startsWith('[') ? host.slice(1, -1) : host);
   if (!ip) return UNPARSABLE;
   const reason = rawReason.trim() || 'unknown';
-  return { time, ip, reason, cause: causeOf(serverWrittenPart(reason)) };
+  return { time, ip, reason, cause: reasonCause(reason) };
+}
+
+/** The cause, read only from what Go wrote itself (see serverWrittenPart). */
+function reasonCause(reason: string): Cause {
+  return causeOf(serverWrittenPart(reason));
 }

@@ -1,6 +1,6 @@
-import { parseIp } from '../net/address.js';
 import { causeOf, causeOfAll, type Cause } from './causes.js';
 import { slashedLocalTimeParser } from './log-time.js';
+import { memo, memoParseIp } from './memo.js';
 import { opensslReasons } from './openssl.js';
 import { startsWithSlashedStamp, type SignatureOptions } from './options.js';
 import { syslogPrefixParser } from './syslog-prefix.js';
@@ -27,67 +27,151 @@ import { UNPARSABLE, UNTRUSTED, type MatchResult, type Signature } from './types
  * forged request) is not trusted; with `isNginxWorker`, neither is one whose
  * pid is not a running nginx.
  */
-const HANDSHAKE =
-  /^(\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d) \[(?:crit|error|info|notice|warn|alert|emerg|debug)\] (\d{1,10})#\d{1,10}: (?:\*\d{1,20} )?([^\n]{1,600}?) while SSL handshaking, client: ([^\s,]{1,64}), server: (?:\[[0-9a-fA-F:.]{2,45}\]|[\w.:-]{1,255}|unix:[^\s,]{0,255})(?::\d{1,5})?$/;
-
 const REQUEST =
   /^(\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d) \[(?:crit|error|info|notice|warn|alert|emerg|debug)\] (\d{1,10})#\d{1,10}: (?:\*\d{1,20} )?client sent (plain HTTP request to HTTPS port|invalid request) while [a-z ]{1,64}, client: ([^\s,]{1,64}), server: [^\s,]{0,255}(, request: "PROXY )?/;
 
 const HANDSHAKE_MARKER = ' while SSL handshaking, client: ';
+const CLIENT = ', client: ';
+const WHILE_HANDSHAKING = ' while SSL handshaking';
 const REQUEST_MARKER = ' client sent ';
 const ERRNO = / \((\d{1,5}): ([^)]{1,100})\)$/;
+const LEVELS = ['info] ', 'crit] ', 'error] ', 'notice] ', 'warn] ', 'alert] ', 'emerg] ', 'debug] '];
+
+/**
+ * After the 19-character stamp: " [level] pid#tid: " and an optional "*connection ".
+ * Returns where the message starts and the pid, or null. By hand, as the
+ * equivalent regex costs more than everything else done for a line.
+ */
+function head(r: string): { msg: number; pid: number } | null {
+  if (r.charCodeAt(19) !== 32 || r.charCodeAt(20) !== 91) return null;
+  const level = LEVELS.find((l) => r.startsWith(l, 21));
+  if (level === undefined) return null;
+  let i = 21 + level.length;
+  const pidStart = i;
+  let pid = 0;
+  for (let c = r.charCodeAt(i); isDigit(c) && i - pidStart < 10; c = r.charCodeAt(++i)) pid = pid * 10 + c - 48;
+  if (i === pidStart || r.charCodeAt(i) !== 35) return null;
+  const tidStart = ++i;
+  while (isDigit(r.charCodeAt(i)) && i - tidStart < 10) i++;
+  if (i === tidStart || r.charCodeAt(i) !== 58 || r.charCodeAt(i + 1) !== 32) return null;
+  i += 2;
+  if (r.charCodeAt(i) === 42) {
+    const connStart = ++i;
+    while (isDigit(r.charCodeAt(i)) && i - connStart < 20) i++;
+    if (i === connStart || r.charCodeAt(i) !== 32) return null;
+    i++;
+  }
+  return { msg: i, pid };
+}
+
+/**
+ * From just after ", client: " to the end of the line: the address, then
+ * ", server: " and the listen address ([v6]:port, host:port, unix:path) as the
+ * last thing on the line. Returns the address text, or null.
+ */
+function tail(r: string, from: number): string | null {
+  const comma = r.indexOf(', server: ', from);
+  if (comma <= from || comma - from > 64) return null;
+  for (let i = from; i < comma; i++) if (r.charCodeAt(i) <= 32) return null;
+  const addr = r.slice(from, comma);
+  if (addr.indexOf(',') >= 0) return null;
+  const s = comma + 10;
+  const end = r.length;
+  if (s >= end || end - s > 300) return null;
+  if (r.startsWith('unix:', s)) {
+    for (let i = s; i < end; i++) if (r.charCodeAt(i) <= 32 || r.charCodeAt(i) === 44) return null;
+    return addr;
+  }
+  let i = s;
+  if (r.charCodeAt(s) === 91) {
+    const close = r.indexOf(']', s);
+    if (close < 0 || close - s < 3 || close - s > 46) return null;
+    for (i = s + 1; i < close; i++) if (!isHexDigit(r.charCodeAt(i)) && r.charCodeAt(i) !== 58 && r.charCodeAt(i) !== 46) return null;
+    i = close + 1;
+    if (i === end) return addr;
+    if (r.charCodeAt(i) !== 58 || end - i < 2 || end - i > 6) return null;
+    for (i++; i < end; i++) if (!isDigit(r.charCodeAt(i))) return null;
+    return addr;
+  }
+  // host, host:port or v4:port, in [\w.:-]
+  for (; i < end; i++) {
+    const c = r.charCodeAt(i);
+    if (!(isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 46 || c === 58 || c === 45)) return null;
+  }
+  return addr;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function isHexDigit(c: number): boolean {
+  return isDigit(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+}
 
 export function createNginxSignature(opts: SignatureOptions): Signature {
   const parseTime = slashedLocalTimeParser();
   const syslog = syslogPrefixParser(opts.now);
+  const parseIp = memoParseIp();
+  const reasonOf = memo(reasonOfMessage);
 
-  /** Where nginx's own record starts: 0, or after a syslog/journald prefix. */
-  function recordStart(line: string): number {
-    if (startsWithSlashedStamp(line)) return 0;
-    const p = syslog(line);
-    return p && startsWithSlashedStamp(line.slice(p.length)) ? p.length : -1;
-  }
-
-  function trusted(pid: string, next: string | undefined): boolean {
+  function trusted(pid: number, next: string | undefined): boolean {
     // Behind syslog/journald the next line may be any program's, as long as it is a record of the log daemon.
     if (next !== undefined && !startsWithSlashedStamp(next) && !syslog(next)) return false;
-    return !opts.isNginxWorker || opts.isNginxWorker(Number(pid));
+    return !opts.isNginxWorker || opts.isNginxWorker(pid);
+  }
+
+  /** A handshake record, parsed by hand: this runs for most lines of a busy log. */
+  function handshake(record: string, client: number, next: string | undefined): MatchResult {
+    const h = head(record);
+    if (!h) return null;
+    const msgEnd = client - WHILE_HANDSHAKING.length;
+    if (msgEnd <= h.msg || msgEnd - h.msg > 600) return null;
+    const addr = tail(record, client + CLIENT.length);
+    if (addr === null) return null;
+    const message = record.slice(h.msg, msgEnd);
+    // One record has one client field; a second one is text that was put there.
+    if (message.indexOf(CLIENT) >= 0) return UNTRUSTED;
+    if (!trusted(h.pid, next)) return UNTRUSTED;
+    const ip = parseIp(addr);
+    if (!ip) return UNPARSABLE;
+    const { reason, cause } = reasonOf(message);
+    return { time: parseTime(record), ip, reason, cause };
+  }
+
+  /** Plain HTTP on the TLS port, or a PROXY header: the line ends in client text, so anchored at the start. */
+  function request(record: string, next: string | undefined): MatchResult {
+    const m = REQUEST.exec(record);
+    if (!m) return null;
+    const plainHttp = m[3] === 'plain HTTP request to HTTPS port';
+    // "client sent invalid request" counts only when the request is a PROXY-protocol header.
+    if (!plainHttp && m[5] === undefined) return null;
+    if (!trusted(Number(m[2]), next)) return UNTRUSTED;
+    const ip = parseIp(m[4]!);
+    if (!ip) return UNPARSABLE;
+    return {
+      time: parseTime(record),
+      ip,
+      reason: plainHttp ? 'plain HTTP request to HTTPS port' : 'PROXY protocol header not expected',
+      cause: 'protocol-mismatch',
+    };
   }
 
   return {
     name: 'nginx',
     match(line: string, next?: string): MatchResult {
-      // Cheap rejection of the vast majority of lines before any regex runs.
-      const handshake = line.indexOf(HANDSHAKE_MARKER);
-      if (handshake < 0 && line.indexOf(REQUEST_MARKER) < 0) return null;
-      const start = recordStart(line);
-      if (start < 0) return null;
-      const record = start ? line.slice(start) : line;
-      if (handshake >= 0) {
-        const m = HANDSHAKE.exec(record);
-        if (!m) return null;
-        // One record has one client field; a second marker is text that was put there.
-        if (record.indexOf(HANDSHAKE_MARKER, handshake - start + 1) >= 0) return UNTRUSTED;
-        if (!trusted(m[2]!, next)) return UNTRUSTED;
-        const ip = parseIp(m[4]!);
-        if (!ip) return UNPARSABLE;
-        const { reason, cause } = reasonOf(m[3]!);
-        return { time: parseTime(m[1]!), ip, reason, cause };
+      let record = line;
+      if (!startsWithSlashedStamp(line)) {
+        const p = syslog(line);
+        if (!p || !startsWithSlashedStamp(line.slice(p.length))) return null;
+        record = line.slice(p.length);
       }
-      const m = REQUEST.exec(record);
-      if (!m) return null;
-      const plainHttp = m[3] === 'plain HTTP request to HTTPS port';
-      // "client sent invalid request" counts only when the request is a PROXY-protocol header.
-      if (!plainHttp && m[5] === undefined) return null;
-      if (!trusted(m[2]!, next)) return UNTRUSTED;
-      const ip = parseIp(m[4]!);
-      if (!ip) return UNPARSABLE;
-      return {
-        time: parseTime(m[1]!),
-        ip,
-        reason: plainHttp ? 'plain HTTP request to HTTPS port' : 'PROXY protocol header not expected',
-        cause: 'protocol-mismatch',
-      };
+      // Every record that matters names its client; a handshake record ends with it.
+      const client = record.lastIndexOf(CLIENT);
+      if (client < 0) return null;
+      if (record.startsWith(WHILE_HANDSHAKING, client - WHILE_HANDSHAKING.length)) return handshake(record, client, next);
+      if (record.indexOf(REQUEST_MARKER) < 0 || record.indexOf(HANDSHAKE_MARKER) >= 0) return null;
+      return request(record, next);
     },
   };
 }
@@ -96,7 +180,7 @@ export function createNginxSignature(opts: SignatureOptions): Signature {
  * "SSL_do_handshake() failed (SSL: error:0A00006C:SSL routines::bad key share)" → "bad key share";
  * "peer closed connection in SSL handshake (104: Connection reset by peer)" → the message without the errno.
  */
-function reasonOf(message: string): { reason: string; cause: Cause } {
+function reasonOfMessage(message: string): { reason: string; cause: Cause } {
   const ssl = message.indexOf('(SSL:');
   if (ssl >= 0) {
     const reasons = opensslReasons(message.slice(ssl + 5, message.endsWith(')') ? -1 : undefined));

@@ -1,0 +1,104 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createSignature } from '../src/signatures/index.js';
+import { generateLog, type BenchFormat, type GeneratedLog } from './logs.js';
+import { measureChild, onPath, type ChildRun } from './measure.js';
+import type { BenchContext, BenchModule } from './types.js';
+
+/**
+ * `blocker check` on generated nginx and Go logs (BENCH_LINES lines each,
+ * default 1,000,000), run as a child process the way an admin runs it: lines/s
+ * and peak RSS. Then, when `fail2ban-regex` is installed, the same files
+ * through it with an equivalent filter, and the ratio. Also the matching core
+ * alone, in process, in ns per line.
+ */
+export const parseBench: BenchModule = {
+  name: 'parse',
+  description: 'blocker check on 1M-line nginx and Go logs (lines/s, peak RSS), against fail2ban-regex when installed',
+  async run(ctx) {
+    const lines = Number(process.env.BENCH_LINES ?? 1_000_000);
+    const config = join(ctx.tmpDir, 'config.yaml');
+    // Defaults, stated so that no /etc/blocker/config.yaml on this machine changes the result.
+    writeFileSync(config, 'policy: { maxRetry: 5, findTime: 10m, banTime: 1h }\n');
+    const results: { format: BenchFormat; log: GeneratedLog; ours: ChildRun }[] = [];
+    for (const format of ['nginx', 'go'] as const) {
+      const t0 = Date.now();
+      const log = generateLog(join(ctx.tmpDir, `${format}.log`), format, lines);
+      ctx.log(`${format}: generated ${fmt(log.lines)} lines (${(log.bytes / 1e6).toFixed(0)} MB, ${fmt(log.failures)} failures) in ${Date.now() - t0} ms`);
+      ctx.log(`${format}: matching core in process: ${coreNsPerLine(log.path, format).toFixed(0)} ns/line (${format}), ${coreNsPerLine(log.path, 'auto').toFixed(0)} ns/line (auto)`);
+      const runs: ChildRun[] = [];
+      for (let i = 0; i < 3; i++) {
+        const r = await measureChild(process.execPath, [ctx.cli, 'check', '-c', config, '--format', format, '--top', '0', log.path]);
+        if (r.exitCode !== 0) throw new Error(`blocker check exited ${r.exitCode}: ${r.stderr}`);
+        const seen = /read ([\d,]+) lines: ([\d,]+) handshake failures/.exec(r.stdout);
+        if (!seen || num(seen[1]!) !== log.lines || num(seen[2]!) !== log.failures) {
+          throw new Error(`blocker check read the ${format} log wrong: ${r.stdout.split('\n')[0]} (expected ${log.lines} lines, ${log.failures} failures)`);
+        }
+        runs.push(r);
+      }
+      runs.sort((a, b) => a.seconds - b.seconds);
+      const median = runs[1]!;
+      const peak = Math.max(...runs.map((r) => r.peakRss));
+      ctx.log(
+        `${format}: blocker check: ${fmt(Math.round(log.lines / median.seconds))} lines/s (median of 3: ${median.seconds.toFixed(2)} s, ` +
+          `best ${runs[0]!.seconds.toFixed(2)} s), peak RSS ${mb(peak)} (${median.rssBy})`,
+      );
+      results.push({ format, log, ours: median });
+    }
+    await compareWithFail2ban(ctx, results);
+  },
+};
+
+/** The signature alone over the file's lines, already in memory: what the pre-filter and regexes cost. */
+function coreNsPerLine(path: string, format: BenchFormat | 'auto'): number {
+  const lines = readFileSync(path, 'utf8').split('\n');
+  const sig = createSignature(format, { now: Date.now() });
+  let n = 0;
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < lines.length; i++) if (sig.match(lines[i]!, lines[i + 1]) !== null) n++;
+  const ns = Number(process.hrtime.bigint() - t0) / lines.length;
+  if (n === 0) throw new Error(`${format} matched nothing in ${path}`);
+  return ns;
+}
+
+const FAIL2BAN_FILTERS: Record<BenchFormat, string> = {
+  nginx: [
+    '[Definition]',
+    'failregex = ^\\s*\\[\\w+\\] \\d+#\\d+: (?:\\*\\d+ )?.+ while SSL handshaking, client: <HOST>, server: \\S+$',
+    'datepattern = ^%%Y/%%m/%%d %%H:%%M:%%S',
+    '',
+  ].join('\n'),
+  go: ['[Definition]', 'failregex = ^\\s*http: TLS handshake error from <HOST>:\\d+: ', 'datepattern = ^%%Y/%%m/%%d %%H:%%M:%%S', ''].join('\n'),
+};
+
+async function compareWithFail2ban(ctx: BenchContext, results: { format: BenchFormat; log: GeneratedLog; ours: ChildRun }[]): Promise<void> {
+  const f2b = onPath('fail2ban-regex');
+  if (!f2b) {
+    ctx.log('fail2ban-regex: not installed, comparison skipped (Debian: apt-get install fail2ban)');
+    return;
+  }
+  if (process.env.BENCH_FAIL2BAN === '0') {
+    ctx.log('fail2ban-regex: skipped (BENCH_FAIL2BAN=0)');
+    return;
+  }
+  for (const { format, log, ours } of results) {
+    const filter = join(ctx.tmpDir, `blocker-${format}.conf`);
+    writeFileSync(filter, FAIL2BAN_FILTERS[format]);
+    const r = await measureChild(f2b, [log.path, filter]);
+    const m = /Lines: (\d+) lines, \d+ ignored, (\d+) matched/.exec(r.stdout);
+    if (r.exitCode !== 0 || !m) {
+      ctx.log(`${format}: fail2ban-regex failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ')}`);
+      continue;
+    }
+    const theirs = log.lines / r.seconds;
+    const mine = log.lines / ours.seconds;
+    ctx.log(
+      `${format}: fail2ban-regex: ${fmt(Math.round(theirs))} lines/s (${r.seconds.toFixed(1)} s, matched ${fmt(Number(m[2]))}), ` +
+        `peak RSS ${mb(r.peakRss)} → blocker check is ${(mine / theirs).toFixed(0)}× faster with ${(r.peakRss / Math.max(ours.peakRss, 1)).toFixed(1)}× less memory`,
+    );
+  }
+}
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+const num = (s: string) => Number(s.replaceAll(',', ''));
+const mb = (bytes: number) => `${(bytes / 1048576).toFixed(0)} MB`;
