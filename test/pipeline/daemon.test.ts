@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -141,6 +141,36 @@ describe('Daemon', () => {
     const errors = run.log.filter((l) => l.startsWith('error source failed'));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/source=journal .*not found: install systemd's journalctl.* retryIn=1s/);
+  });
+
+  it('logs a file source that cannot be read once, retries it with backoff, and says when it recovers', async () => {
+    const dir = tempDir();
+    // A path through a regular file cannot be opened (ENOTDIR), whoever runs this, root included.
+    const blocker = join(dir, 'logs');
+    writeFileSync(blocker, 'not a folder');
+    const log = join(blocker, 'app.log');
+    let now = Date.now();
+    const run = start(
+      dir,
+      { sources: [{ name: 'app', type: 'file', path: log, format: 'go', readFrom: 'start' }], policy: { maxRetry: 1000 } },
+      { clock: () => now },
+    );
+    await run.daemon.tick();
+    now += 500;
+    await run.daemon.tick(); // still backing off: not tried again, not logged again
+    now += 600;
+    await run.daemon.tick(); // tried again after 1 s: the same error, logged at debug only
+    const failed = run.log.filter((l) => l.includes('source failed'));
+    expect(failed.map((l) => l.split(' ')[0])).toEqual(['error', 'debug']);
+    expect(failed[0]).toMatch(/source=app error=.*ENOTDIR.* retryIn=1s/);
+    expect(failed[1]).toMatch(/retryIn=2s/);
+    rmSync(blocker);
+    mkdirSync(blocker);
+    writeFileSync(log, failures(0, 3));
+    now += 2100;
+    await run.daemon.tick();
+    expect(run.log.some((l) => l.startsWith('info source recovered source=app'))).toBe(true);
+    expect(count(run.store).n).toBe(3);
   });
 
   it('bans at maxRetry, records the ban with the failures and prints it to the firewall', async () => {
