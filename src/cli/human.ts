@@ -1,5 +1,6 @@
 import Table from 'cli-table3';
 import { formatDuration } from '../config/duration.js';
+import { processIo, type Io } from './io.js';
 
 /** "in 43m", "5m ago", "forever". */
 export function relative(at: number | null, now: number): string {
@@ -26,4 +27,48 @@ export function table(head: string[], rows: (string | number)[][]): string {
   });
   t.push(...rows.map((r) => r.map(String)));
   return t.toString().split('\n').map((l) => l.trimEnd()).join('\n') + '\n';
+}
+
+/** "3m ago", "just now", "-" for never. */
+export function ago(at: number | null, now: number): string {
+  if (at === null) return '-';
+  const d = now - at;
+  if (Math.abs(d) < 1000) return 'just now';
+  return d >= 0 ? `${formatDuration(d)} ago` : `in ${formatDuration(-d)}`;
+}
+
+/**
+ * Colour only for a person at a terminal: never when output is piped or
+ * captured, never with NO_COLOR set (https://no-color.org), never on TERM=dumb.
+ */
+export function colourEnabled(stream: { isTTY?: boolean }, env: Readonly<Record<string, string | undefined>>): boolean {
+  if (!stream.isTTY) return false;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  return env.TERM !== 'dumb';
+}
+
+export interface Style {
+  readonly bold: (s: string) => string;
+  readonly dim: (s: string) => string;
+  readonly red: (s: string) => string;
+  readonly yellow: (s: string) => string;
+  readonly green: (s: string) => string;
+}
+
+const sgr = (open: number, close: number) => (s: string) => `\u001b[${open}m${s}\u001b[${close}m`;
+const PLAIN: Style = { bold: (s) => s, dim: (s) => s, red: (s) => s, yellow: (s) => s, green: (s) => s };
+const COLOUR: Style = { bold: sgr(1, 22), dim: sgr(2, 22), red: sgr(31, 39), yellow: sgr(33, 39), green: sgr(32, 39) };
+
+export function style(enabled: boolean): Style {
+  return enabled ? COLOUR : PLAIN;
+}
+
+/** The style for `io`: colour only when it is the process's own stdout and that is a terminal. */
+export function styleFor(io: Io, stream: { isTTY?: boolean } = process.stdout, env: Readonly<Record<string, string | undefined>> = process.env): Style {
+  return style(io === processIo && colourEnabled(stream, env));
+}
+
+/** "1 ban", "3 bans". */
+export function plural(n: number, word: string, many = `${word}s`): string {
+  return `${n} ${n === 1 ? word : many}`;
 }

@@ -12,7 +12,11 @@ import { cdnListCommand, cdnUpdateCommand } from './cdn.js';
 import { checkCommand } from './check.js';
 import { demoCommand } from './demo.js';
 import { processIo, type Io } from './io.js';
-import { listCommand } from './list.js';
+import { configCheckCommand } from './config-check.js';
+import { doctorCommand } from './doctor.js';
+import { historyCommand } from './history.js';
+import { LIST_SORTS, listCommand } from './list.js';
+import { statusCommand } from './status.js';
 import { watchCommand } from './watch.js';
 
 const CONFIG_HELP = 'config file (YAML or JSON; default /etc/blocker/config.yaml)';
@@ -40,10 +44,31 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 
   program
     .command('list')
-    .description('show active bans')
+    .description('show active bans: ip, failures, when banned, time remaining, rule and cause')
     .option('-c, --config <file>', CONFIG_HELP)
+    .option('--in <cidr>', 'only bans overlapping this network, e.g. 2001:db8::/32')
+    .addOption(new Option('--origin <origin>', 'only automatic or manual bans').choices(['auto', 'manual']))
+    .addOption(new Option('--cause <cause>', 'only bans of this cause').choices([...CAUSES, 'manual']))
+    .addOption(new Option('--sort <key>', 'order of the rows').choices([...LIST_SORTS]).default('banned'))
+    .option('--reverse', 'reverse the order')
     .option('--json', 'machine-readable output (ISO 8601 times)')
     .action(run((opts) => listCommand(opts, io)));
+
+  program
+    .command('status')
+    .description('what the daemon is doing: sources and their lag, recent failures by cause, bans, breaker, diagnoses, firewall')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .option('--json', 'machine-readable output (ISO 8601 times)')
+    .action(run((opts) => statusCommand(opts, io)));
+
+  program
+    .command('history')
+    .description('when an address (or network) failed, why, and when it was banned, by what rule')
+    .argument('<ip|cidr>', 'e.g. 203.0.113.7 or 2001:db8::/64')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .option('--limit <n>', 'newest stored failures to show', '50')
+    .option('--json', 'machine-readable output (ISO 8601 times)')
+    .action(run((target, opts) => historyCommand(target, opts, io)));
 
   program
     .command('ban')
@@ -119,6 +144,30 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .command('demo')
     .description('replay the bundled example logs through the pipeline in dry-run (no root needed)')
     .action(run(() => demoCommand(io)));
+
+  program
+    .command('doctor')
+    .description('check what silently breaks blocker (firewall and capability, readable logs, nginx log level, database, clock) and print a fix for each')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .option('--nginx-conf <file>', 'the nginx config whose error_log levels to check', '/etc/nginx/nginx.conf')
+    .option('--json', 'machine-readable output')
+    .action(run((opts) => doctorCommand(opts, io)));
+
+  const config = program.command('config').description('the configuration file');
+  config
+    .command('check')
+    .description('validate a config and print the effective config, with every default filled in')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .option('--json', 'print the effective config as JSON instead of YAML')
+    .action(run((opts) => configCheckCommand(opts, io)));
+
+  program.addHelpText(
+    'after',
+    `
+Exit codes: 0 success, 1 runtime error (or a failed doctor check), 2 usage or configuration error.
+Read commands (list, status, history, check, allow list, cdn list, doctor, config check) take --json.
+\`blocker <command> --help\` describes each command.`,
+  );
 
   return program;
 }

@@ -6,6 +6,8 @@ import { policyRules } from '../pipeline/rules.js';
 import { backendFor, configFrom, type CommonOptions } from './context.js';
 import type { Io } from './io.js';
 import { openStore } from '../store/store.js';
+import { guardEvents } from '../pipeline/daemon-events.js';
+import { watchObservers } from './watch-observers.js';
 
 /**
  * How long the daemon lets SQLite wait for another process's write lock
@@ -29,6 +31,14 @@ export async function watchCommand(
   const log = createLogger(io.err, level);
   const store = openStore(cfg.database, { busyTimeoutMs: DAEMON_BUSY_TIMEOUT_MS, cacheKiB: 16 * 1024 });
   const backend = backendFor(cfg, io);
+  // Issue 7: counters, metrics endpoint, status heartbeat, onBan/onUnban hooks.
+  let observers;
+  try {
+    observers = await watchObservers(cfg, store, log, backend.name);
+  } catch (err) {
+    store.close();
+    throw err;
+  }
   const daemon = new Daemon({
     store,
     backend,
@@ -38,6 +48,7 @@ export async function watchCommand(
     clock: Date.now,
     pollMs: cfg.watch.pollInterval,
     summaryEveryMs: cfg.watch.summaryEvery,
+    events: guardEvents(observers.events, log),
     reconcileEveryMs: cfg.firewall.reconcileEvery,
   });
   let current = cfg;
@@ -60,6 +71,7 @@ export async function watchCommand(
     process.off('SIGTERM', stop);
     process.off('SIGINT', stop);
     process.off('SIGHUP', reload);
+    await observers.close();
     store.close();
   }
   log.info('stopped');
@@ -83,14 +95,14 @@ function reloadConfig(opts: CommonOptions, current: Config, daemon: Daemon, log:
     log.error('config reload rejected, the running config stays in force', { error: message });
     return current;
   }
-  const restartNeeded = ['database', 'firewall'].filter(
+  const restartNeeded = ['database', 'firewall', 'metrics', 'actions'].filter(
     (k) => JSON.stringify(next[k as keyof Config]) !== JSON.stringify(current[k as keyof Config]),
   );
   if (restartNeeded.length) {
     log.warn('config reload: these keys only change at a restart, keeping the running values', {
       keys: restartNeeded.join(','),
     });
-    next = { ...next, database: current.database, firewall: current.firewall };
+    next = { ...next, database: current.database, firewall: current.firewall, metrics: current.metrics, actions: current.actions };
   }
   daemon.reload({ rules: policyRules(next), sources: next.sources });
   log.info('config reloaded', { sources: next.sources.map((s) => s.name).join(',') });

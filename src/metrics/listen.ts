@@ -26,7 +26,7 @@ export function parseListen(text: string): ListenAddress | string {
     if (!parseIp(host) && host !== 'localhost') return `"${host}" is not an IP address (or localhost)`;
   }
   const port = Number(portText);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) return `port must be 1-65535, got ${portText}`;
+  if (!Number.isInteger(port) || port > 65535) return `port must be 0-65535 (0: any free port), got ${portText}`;
   return { host, port };
 }
 

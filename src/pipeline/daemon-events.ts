@@ -18,6 +18,8 @@ export interface FirewallResult {
 export interface ReconcileFixes {
   readonly added: number;
   readonly removed: number;
+  /** Members whose kernel timeout was off, set again (backends that compare timeouts). */
+  readonly refreshed?: number;
   /** Our table or chain was gone and was created again. */
   readonly recreated: boolean;
 }
@@ -42,6 +44,8 @@ export interface DaemonEvents {
   /** A `blocker ban` / `blocker unban` from the command line, as the daemon picks it up. */
   admin?(kind: 'ban' | 'unban', net: Cidr, at: number): void;
   sourceError?(source: string, message: string, now: number): void;
+  /** A source that had failed reads again. */
+  sourceRecovered?(source: string, now: number): void;
   firewall?(result: FirewallResult, now: number): void;
   /** A backend that compares the kernel with the database reports what it fixed. */
   reconciled?(fixes: ReconcileFixes, now: number): void;
@@ -51,14 +55,21 @@ export interface DaemonEvents {
   stopped?(now: number): void;
 }
 
+const EVENT_NAMES = [
+  'lines', 'failure', 'unparsable', 'banned', 'unbanned', 'admin', 'sourceError', 'sourceRecovered', 'firewall', 'reconciled', 'tick', 'stopped',
+] as const satisfies readonly (keyof DaemonEvents)[];
+
 /** Several observers as one, each call isolated: an observer that throws is logged, never the daemon's problem. */
 export function guardEvents(list: readonly (DaemonEvents | undefined)[], log: Logger): DaemonEvents {
   const observers = list.filter((o): o is DaemonEvents => o !== undefined);
-  const out: DaemonEvents = {};
-  const keys = new Set(observers.flatMap((o) => Object.keys(o) as (keyof DaemonEvents)[]));
-  for (const key of keys) {
-    const fns = observers.map((o) => o[key]?.bind(o)).filter((f): f is (...a: never[]) => void => f !== undefined);
-    (out as Record<string, unknown>)[key] = (...args: never[]) => {
+  const out: Record<string, unknown> = {};
+  for (const key of EVENT_NAMES) {
+    // Methods may live on a class's prototype, so look them up rather than listing own keys.
+    const fns = observers
+      .filter((o) => typeof o[key] === 'function')
+      .map((o) => (o[key] as (...a: unknown[]) => void).bind(o));
+    if (fns.length === 0) continue;
+    out[key] = (...args: unknown[]) => {
       for (const fn of fns) {
         try {
           fn(...args);
@@ -68,5 +79,5 @@ export function guardEvents(list: readonly (DaemonEvents | undefined)[], log: Lo
       }
     };
   }
-  return out;
+  return out as DaemonEvents;
 }

@@ -22,6 +22,9 @@ export interface SourcePosition {
   /** Files only. */
   path: string | null;
   offset: number | null;
+  /** The file's identity when the position was saved (files only). */
+  dev: number | null;
+  ino: number | null;
   updatedAt: number;
 }
 
@@ -75,7 +78,7 @@ export function reportsRepo(db: Db) {
     `SELECT state, count(*) AS n FROM bans WHERE state != 'active' AND ended_at >= ? GROUP BY state`,
   );
   const endedAt = db.prepare(`SELECT * FROM bans WHERE state = 'unbanned' AND ended_at = ? ORDER BY id`);
-  const filePositions = db.prepare('SELECT source, path, offset, updated_at FROM file_positions ORDER BY source, updated_at DESC');
+  const filePositions = db.prepare('SELECT source, path, dev, ino, offset, updated_at FROM file_positions ORDER BY source, updated_at DESC');
   const cursors = db.prepare('SELECT source, updated_at FROM journal_cursors ORDER BY source');
 
   const records = (rows: unknown[]) => (rows as BanRow[]).map(toRecord).filter((b): b is BanRecord => b !== null);
@@ -156,11 +159,12 @@ export function reportsRepo(db: Db) {
 
     /** Every stored source position: per file for file sources, the cursor's age for journald. */
     positions(): SourcePosition[] {
-      const files = (filePositions.all() as { source: string; path: string; offset: number; updated_at: number }[]).map(
-        (r): SourcePosition => ({ source: r.source, kind: 'file', path: r.path, offset: r.offset, updatedAt: r.updated_at }),
+      type FileRow = { source: string; path: string; dev: number; ino: number; offset: number; updated_at: number };
+      const files = (filePositions.all() as FileRow[]).map(
+        (r): SourcePosition => ({ source: r.source, kind: 'file', path: r.path, offset: r.offset, dev: r.dev, ino: r.ino, updatedAt: r.updated_at }),
       );
       const journal = (cursors.all() as { source: string; updated_at: number }[]).map(
-        (r): SourcePosition => ({ source: r.source, kind: 'journald', path: null, offset: null, updatedAt: r.updated_at }),
+        (r): SourcePosition => ({ source: r.source, kind: 'journald', path: null, offset: null, dev: null, ino: null, updatedAt: r.updated_at }),
       );
       return [...files, ...journal];
     },
