@@ -1,5 +1,5 @@
-import ipaddr from 'ipaddr.js';
 import type { Cidr, Ip } from './address.js';
+import { v6Groups } from './v6.js';
 
 /**
  * A set of networks that answers "does it hold this address?" in a few
@@ -9,44 +9,75 @@ import type { Cidr, Ip } from './address.js';
  */
 export interface NetSet {
   has(ip: Ip | Cidr): boolean;
+  /** True when some address of `net` is in the set. */
+  overlaps(net: Cidr): boolean;
   readonly size: number;
 }
 
-type Interval = [bigint, bigint];
+// IPv4 as plain numbers (exact up to 2^53), IPv6 as bigints: IPv4 is the common case.
+type Interval<N> = [N, N];
 
-function v4Number(text: string): bigint {
+function v4Number(text: string): number {
   let n = 0;
-  for (const part of text.split('.')) n = n * 256 + Number(part);
-  return BigInt(n);
+  let part = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      n = n * 256 + part;
+      part = 0;
+    } else part = part * 10 + (c - 48);
+  }
+  return n * 256 + part;
 }
 
+// The never-ban groups are asked about the same address one after another: remember the last one.
+let lastText = '';
+let lastNumber = 0n;
+
 function v6Number(text: string): bigint {
+  if (text === lastText) return lastNumber;
   let n = 0n;
-  for (const part of ipaddr.IPv6.parse(text).parts) n = (n << 16n) | BigInt(part);
+  for (const part of v6Groups(text)) n = (n << 16n) | BigInt(part);
+  lastText = text;
+  lastNumber = n;
   return n;
 }
 
 /** The first and last address of `net` as numbers. */
-export function bounds(net: Cidr): Interval {
+export function bounds(net: Cidr): Interval<bigint> {
   const bits = net.family === 4 ? 32 : 128;
-  const start = net.family === 4 ? v4Number(net.network.text) : v6Number(net.network.text);
+  const start = net.family === 4 ? BigInt(v4Number(net.network.text)) : v6Number(net.network.text);
   const size = 1n << BigInt(bits - net.prefix);
   return [start, start + size - 1n];
 }
 
-function merge(list: Interval[]): Interval[] {
+function merge<N extends number | bigint>(list: Interval<N>[], one: N): Interval<N>[] {
   list.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const out: Interval[] = [];
+  const out: Interval<N>[] = [];
   for (const iv of list) {
     const last = out[out.length - 1];
-    if (last && iv[0] <= last[1] + 1n) {
+    if (last && iv[0] <= (last[1] as number) + (one as number)) {
       if (iv[1] > last[1]) last[1] = iv[1];
     } else out.push([iv[0], iv[1]]);
   }
   return out;
 }
 
-function within(list: readonly Interval[], lo: bigint, hi: bigint): boolean {
+/** Is any interval of the sorted, merged `list` touching [lo, hi]? */
+function touches<N extends number | bigint>(list: readonly Interval<N>[], lo: N, hi: N): boolean {
+  let a = 0;
+  let b = list.length - 1;
+  while (a <= b) {
+    const mid = (a + b) >> 1;
+    const iv = list[mid]!;
+    if (hi < iv[0]) b = mid - 1;
+    else if (lo > iv[1]) a = mid + 1;
+    else return true;
+  }
+  return false;
+}
+
+function within<N extends number | bigint>(list: readonly Interval<N>[], lo: N, hi: N): boolean {
   let a = 0;
   let b = list.length - 1;
   while (a <= b) {
@@ -60,19 +91,34 @@ function within(list: readonly Interval[], lo: bigint, hi: bigint): boolean {
 }
 
 export function netSet(nets: readonly Cidr[]): NetSet {
-  const v4 = merge(nets.filter((n) => n.family === 4).map(bounds));
-  const v6 = merge(nets.filter((n) => n.family === 6).map(bounds));
+  const v4 = merge(
+    nets.filter((n) => n.family === 4).map((n): Interval<number> => bounds(n).map(Number) as Interval<number>),
+    1,
+  );
+  const v6 = merge(nets.filter((n) => n.family === 6).map(bounds), 1n);
   return {
     size: nets.length,
     has(x) {
-      const list = x.family === 4 ? v4 : v6;
-      if (list.length === 0) return false;
+      if (x.family === 4) {
+        if (v4.length === 0) return false;
+        if ('prefix' in x) {
+          const [lo, hi] = bounds(x);
+          return within(v4, Number(lo), Number(hi));
+        }
+        const n = v4Number(x.text);
+        return within(v4, n, n);
+      }
+      if (v6.length === 0) return false;
       if ('prefix' in x) {
         const [lo, hi] = bounds(x);
-        return within(list, lo, hi);
+        return within(v6, lo, hi);
       }
-      const n = x.family === 4 ? v4Number(x.text) : v6Number(x.text);
-      return within(list, n, n);
+      const n = v6Number(x.text);
+      return within(v6, n, n);
+    },
+    overlaps(net) {
+      const [lo, hi] = bounds(net);
+      return net.family === 4 ? touches(v4, Number(lo), Number(hi)) : touches(v6, lo, hi);
     },
   };
 }

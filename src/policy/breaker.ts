@@ -1,4 +1,4 @@
-import { formatDuration } from '../config/duration.js';
+import { durationText } from './duration-text.js';
 
 /**
  * The storm breaker: when, within `window`, handshakes fail from more distinct
@@ -16,28 +16,34 @@ export interface BreakerRules {
   readonly cooldown: number;
 }
 
+/** The window is kept as a ring of this many buckets (so it is accurate to a tenth of it). */
 const BUCKETS = 10;
 
-interface Bucket {
-  failures: number;
-  certRejected: number;
-  addresses: Set<string>;
-}
-
 export interface BreakerState {
-  buckets: Map<number, Bucket>;
-  /** In how many live buckets each address appears: its size is the distinct count. */
-  seen: Map<string, number>;
+  /** Per slot of the ring: which bucket it holds, and that bucket's counts. */
+  readonly bucket: number[];
+  readonly failures: number[];
+  readonly certRejected: number[];
+  /** How many addresses were last seen in each bucket: their sum over the window is the distinct count. */
+  readonly lastSeenHere: number[];
+  /** Each address and the bucket it was last seen in. */
+  readonly seen: Map<string, number>;
   tripped: boolean;
   since: number | null;
   endedAt: number | null;
   /** The last time the storm condition held. */
   lastStormy: number;
-  /** Bans held back since the storm began. */
+  /** Entries (addresses, prefixes) whose ban was held back since the storm began. */
   held: number;
+  /** Which entries, so each is reported once per storm. */
+  readonly heldEntries: Set<string>;
   /** The newest time seen, so late lines do not move the window back. */
   clock: number;
   evidence: StormEvidence | null;
+  /** The bucket `evidence` was measured in. */
+  evidenceBucket: number;
+  /** The oldest live bucket when `seen` was last swept. */
+  sweptAt: number;
 }
 
 export interface StormEvidence {
@@ -48,54 +54,94 @@ export interface StormEvidence {
 }
 
 export function emptyBreaker(): BreakerState {
-  return { buckets: new Map(), seen: new Map(), tripped: false, since: null, endedAt: null, lastStormy: 0, held: 0, clock: 0, evidence: null };
+  return {
+    bucket: new Array<number>(BUCKETS).fill(Number.NEGATIVE_INFINITY),
+    failures: new Array<number>(BUCKETS).fill(0),
+    certRejected: new Array<number>(BUCKETS).fill(0),
+    lastSeenHere: new Array<number>(BUCKETS).fill(0),
+    seen: new Map(),
+    tripped: false,
+    since: null,
+    endedAt: null,
+    lastStormy: 0,
+    held: 0,
+    heldEntries: new Set(),
+    clock: 0,
+    evidence: null,
+    evidenceBucket: Number.NEGATIVE_INFINITY,
+    sweptAt: Number.NEGATIVE_INFINITY,
+  };
 }
 
 function widthOf(rules: BreakerRules): number {
   return Math.max(1, Math.ceil(rules.window / BUCKETS));
 }
 
-function evict(s: BreakerState, rules: BreakerRules, now: number): void {
-  const oldest = Math.floor(now / widthOf(rules)) - BUCKETS + 1;
-  for (const [idx, b] of s.buckets) {
-    if (idx >= oldest) continue;
-    for (const a of b.addresses) {
-      const n = s.seen.get(a)! - 1;
-      if (n <= 0) s.seen.delete(a);
-      else s.seen.set(a, n);
-    }
-    s.buckets.delete(idx);
+const slotOf = (idx: number) => ((idx % BUCKETS) + BUCKETS) % BUCKETS;
+
+/**
+ * Counts one failure (every failure counts, protected or not, whatever its
+ * weight). Constant work per failure: a flood is exactly when this runs most.
+ */
+export function countFailure(s: BreakerState, rules: BreakerRules, key: string, certRejected: boolean, time: number): void {
+  if (time > s.clock) s.clock = time;
+  const w = widthOf(rules);
+  const oldest = Math.floor(s.clock / w) - BUCKETS + 1;
+  const idx = Math.floor(time / w);
+  if (idx < oldest) return; // older than the window
+  const i = slotOf(idx);
+  if (s.bucket[i] !== idx) {
+    s.bucket[i] = idx;
+    s.failures[i] = 0;
+    s.certRejected[i] = 0;
+    s.lastSeenHere[i] = 0;
+  }
+  s.failures[i]!++;
+  if (certRejected) s.certRejected[i]!++;
+  const last = s.seen.get(key);
+  if (last === undefined) {
+    // Past a few times the threshold, more addresses change nothing but memory.
+    const cap = rules.maxAddresses * 4;
+    if (s.seen.size >= cap) sweep(s, oldest);
+    if (s.seen.size >= cap) return;
+    s.seen.set(key, idx);
+    s.lastSeenHere[i]!++;
+  } else if (last < idx) {
+    const j = slotOf(last);
+    if (s.bucket[j] === last) s.lastSeenHere[j]!--;
+    s.seen.set(key, idx);
+    s.lastSeenHere[i]!++;
   }
 }
 
-/** Counts one failure (every failure counts, protected or not, whatever its weight). */
-export function countFailure(s: BreakerState, rules: BreakerRules, key: string, certRejected: boolean, time: number): void {
-  if (time > s.clock) s.clock = time;
-  evict(s, rules, s.clock);
-  const idx = Math.floor(time / widthOf(rules));
-  if (idx <= Math.floor(s.clock / widthOf(rules)) - BUCKETS) return; // older than the window
-  let b = s.buckets.get(idx);
-  if (!b) s.buckets.set(idx, (b = { failures: 0, certRejected: 0, addresses: new Set() }));
-  b.failures++;
-  if (certRejected) b.certRejected++;
-  // Past a few times the threshold, more addresses change nothing but memory.
-  if (!b.addresses.has(key) && s.seen.size < rules.maxAddresses * 4) {
-    b.addresses.add(key);
-    s.seen.set(key, (s.seen.get(key) ?? 0) + 1);
+/** Forgets addresses last seen before the window; once per bucket at most, as it walks them all. */
+function sweep(s: BreakerState, oldest: number): void {
+  if (oldest === s.sweptAt) return;
+  s.sweptAt = oldest;
+  for (const [k, b] of s.seen) if (b < oldest) s.seen.delete(k);
+}
+
+// Sums over the live buckets, reused so that evaluating costs no allocation.
+const sums = { addresses: 0, failures: 0, certRejected: 0 };
+
+function sum(s: BreakerState, rules: BreakerRules): typeof sums {
+  const oldest = Math.floor(s.clock / widthOf(rules)) - BUCKETS + 1;
+  sums.addresses = sums.failures = sums.certRejected = 0;
+  for (let i = 0; i < BUCKETS; i++) {
+    if (s.bucket[i]! < oldest) continue;
+    sums.addresses += s.lastSeenHere[i]!;
+    sums.failures += s.failures[i]!;
+    sums.certRejected += s.certRejected[i]!;
   }
+  return sums;
 }
 
 export function measure(s: BreakerState, rules: BreakerRules): StormEvidence {
-  let failures = 0;
-  let certRejected = 0;
-  for (const b of s.buckets.values()) {
-    failures += b.failures;
-    certRejected += b.certRejected;
-  }
-  return { addresses: s.seen.size, failures, certRejected, window: formatDuration(rules.window) };
+  const { addresses, failures, certRejected } = sum(s, rules);
+  return { addresses, failures, certRejected, window: durationText(rules.window) };
 }
 
-function stormy(e: StormEvidence, rules: BreakerRules): boolean {
+function stormy(e: { addresses: number; failures: number; certRejected: number }, rules: BreakerRules): boolean {
   if (e.addresses >= rules.maxAddresses) return true;
   return e.failures >= rules.minFailures && e.certRejected / e.failures >= rules.certRejectedShare;
 }
@@ -105,27 +151,42 @@ export type BreakerChange = 'tripped' | 'resumed' | null;
 /** Re-evaluates at `now`: trips, stays, or resumes after `cooldown` of calm. */
 export function evaluate(s: BreakerState, rules: BreakerRules, now: number): BreakerChange {
   if (now > s.clock) s.clock = now;
-  evict(s, rules, s.clock);
-  const e = measure(s, rules);
-  if (stormy(e, rules)) {
+  if (stormy(sum(s, rules), rules)) {
     s.lastStormy = s.clock;
-    s.evidence = e;
-    if (s.tripped) return null;
+    if (s.tripped) {
+      // Fresh evidence once per bucket is plenty: it is reported at most once an hour.
+      const idx = Math.floor(s.clock / widthOf(rules));
+      if (idx !== s.evidenceBucket) {
+        s.evidence = measure(s, rules);
+        s.evidenceBucket = idx;
+      }
+      return null;
+    }
+    s.evidence = measure(s, rules);
+    s.evidenceBucket = Math.floor(s.clock / widthOf(rules));
     s.tripped = true;
     s.since = s.clock;
     s.endedAt = null;
     s.held = 0;
+    s.heldEntries.clear();
     return 'tripped';
   }
   if (s.tripped && s.clock - s.lastStormy >= rules.cooldown) {
     s.tripped = false;
     s.endedAt = s.clock;
+    s.heldEntries.clear();
     return 'resumed';
   }
   return null;
 }
 
-/** "480 addresses failed within 1m (≥ 300 trips the breaker)" and the like, for logs and status. */
+/** Forgets addresses that left the window (the daemon prunes now and then). */
+export function pruneBreaker(s: BreakerState, rules: BreakerRules, now: number): void {
+  if (now > s.clock) s.clock = now;
+  sweep(s, Math.floor(s.clock / widthOf(rules)) - BUCKETS + 1);
+}
+
+/** "480 addresses failed within 1m (limit 300)" and the like, for logs and status. */
 export function describeStorm(e: StormEvidence, rules: BreakerRules): string {
   const parts: string[] = [];
   if (e.addresses >= rules.maxAddresses) {

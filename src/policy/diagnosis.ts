@@ -63,10 +63,12 @@ function trustedSet(rules: DiagnosisRules): NetSet {
 
 /** Why `ip` may stand for many clients: a trusted proxy, loopback (sslh, tunnels) or a private address. */
 export function proxyKind(rules: DiagnosisRules, ip: Ip): ProxyKind | null {
-  if (trustedSet(rules).has(ip)) return 'trusted proxy';
-  if (LOOPBACK.has(ip)) return 'loopback';
-  if (PRIVATE.has(ip)) return 'private address';
-  return null;
+  if (rules.trustedProxies.length && trustedSet(rules).has(ip)) return 'trusted proxy';
+  // Most failures come from public addresses: settle those cheaply. Private IPv6
+  // (::1, fc00::/7, fe80::/10) all start with "f" or are "::1" in canonical text.
+  if (ip.family === 6 && ip.text !== '::1' && ip.text.charCodeAt(0) !== 102) return null;
+  if (!PRIVATE.has(ip)) return null;
+  return LOOPBACK.has(ip) ? 'loopback' : 'private address';
 }
 
 /**

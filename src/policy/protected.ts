@@ -39,7 +39,12 @@ export function overlappingGroup(
   groups: readonly ProtectedRanges[],
   net: Cidr,
 ): { group: ProtectedRanges; range: Cidr } | null {
-  for (const g of groups) for (const r of g.ranges) if (cidrOverlaps(r, net)) return { group: g, range: r };
+  for (const g of groups) {
+    if (!setOf(g).overlaps(net)) continue;
+    // Which range, for the message: only once a group is known to overlap.
+    const range = g.ranges.find((r) => cidrOverlaps(r, net));
+    if (range) return { group: g, range };
+  }
   return null;
 }
 

@@ -1,8 +1,9 @@
 import { formatDuration } from '../config/duration.js';
+import { durationText } from './duration-text.js';
 import { cidrContains, cidrOf, parseCidr, type Cidr, type Ip } from '../net/address.js';
-import { prefixOf } from '../net/prefix.js';
+import { prefixOf, prefixText } from '../net/prefix.js';
 import type { Cause } from '../signatures/causes.js';
-import { countFailure, describeStorm, emptyBreaker, evaluate, type BreakerRules, type BreakerState } from './breaker.js';
+import { countFailure, describeStorm, emptyBreaker, evaluate, pruneBreaker, type BreakerRules, type BreakerState } from './breaker.js';
 import { diagnose, emptyDiagnosis, pruneDiagnosis, type DiagnosisRules, type DiagnosisState } from './diagnosis.js';
 import { banDuration, recentBans, type EscalationRules } from './escalation.js';
 import { overlappingGroup, protectingGroup, sparedNote, type ProtectedRanges } from './protected.js';
@@ -107,6 +108,8 @@ export type Decision =
     };
 
 const HOUR = 3_600_000;
+/** Entries held during one storm that are remembered so as to be reported once; past that, each hold is reported. */
+const MAX_HELD_REMEMBERED = 100_000;
 
 export function emptyState(): PolicyState {
   return {
@@ -152,8 +155,8 @@ export function observe(state: PolicyState, rules: PolicyRules, ev: Observation,
   const weight = weightOf(rules, ev.cause);
   if (weight <= 0) return out;
 
-  const prefix = ev.ip.family === 6 && rules.ipv6 && rules.ipv6.prefixLength < 128 ? prefixOf(ev.ip, rules.ipv6.prefixLength) : null;
-  if (prefix && stillBanned(state, prefix.text, ev.time)) return out;
+  const prefix = ev.ip.family === 6 && rules.ipv6 && rules.ipv6.prefixLength < 128 ? prefixText(ev.ip, rules.ipv6.prefixLength) : null;
+  if (prefix && stillBanned(state, prefix, ev.time)) return out;
   if (stillBanned(state, ev.ip.text, ev.time)) return out;
   if (prefix) {
     const d = countPrefix(state, rules, rules.ipv6!, prefix, ev, weight, now);
@@ -194,7 +197,7 @@ function countAddress(state: PolicyState, rules: PolicyRules, ev: Observation, w
   const inWindow = countInWindow(times, from, ev.time);
   if (inWindow < rules.maxRetry) return null;
   state.windows.delete(key);
-  const what = `${inWindow} handshake failures within ${formatDuration(rules.findTime)} (last: ${ev.reason})`;
+  const what = () => `${inWindow} handshake failures within ${durationText(rules.findTime)} (last: ${ev.reason})`;
   return reach(state, rules, ev.ip, cidrOf(ev.ip), inWindow, what, now);
 }
 
@@ -202,12 +205,11 @@ function countPrefix(
   state: PolicyState,
   rules: PolicyRules,
   p: PrefixRules,
-  net: Cidr,
+  key: string,
   ev: Observation,
   weight: number,
   now: number,
 ): Decision | null {
-  const key = net.text;
   const from = ev.time - rules.findTime;
   let w = state.prefixes.get(key);
   if (!w) state.prefixes.set(key, (w = { times: [], addresses: new Map() }));
@@ -221,20 +223,28 @@ function countPrefix(
   for (const t of w.addresses.values()) if (t <= ev.time) distinct++;
   if (total < p.maxRetry && distinct < p.maxAddresses) return null;
   state.prefixes.delete(key);
-  const what =
+  const what = () =>
     `${distinct} address${distinct === 1 ? '' : 'es'} of ${key} failed ${total} handshake${total === 1 ? '' : 's'} ` +
-    `within ${formatDuration(rules.findTime)} (last: ${ev.ip.text}, ${ev.reason})`;
-  return reach(state, rules, ev.ip, net, total, what, now);
+    `within ${durationText(rules.findTime)} (last: ${ev.ip.text}, ${ev.reason})`;
+  return reach(state, rules, ev.ip, prefixOf(ev.ip, p.prefixLength), total, what, now);
 }
 
-/** An entry reached its threshold: spare it, hold it back, or ban it for as long as its record says. */
-function reach(state: PolicyState, rules: PolicyRules, ip: Ip, net: Cidr, failures: number, what: string, now: number): Decision {
+/**
+ * An entry reached its threshold: spare it, hold it back, or ban it for as
+ * long as its record says. During a storm each entry is held (and reported)
+ * once; its later windows are wiped silently, so a storm of thousands of
+ * clients does not become a flood of reports.
+ */
+function reach(state: PolicyState, rules: PolicyRules, ip: Ip, net: Cidr, failures: number, what: () => string, now: number): Decision | null {
   const single = net.prefix === (net.family === 4 ? 32 : 128);
   const group = single ? protectingGroup(rules.protect, ip) : overlappingGroup(rules.protect, net)?.group;
   if (group) return { kind: 'spared', ip, net, failures, at: now, by: group.label, note: sparedNote(group.label) };
   if (rules.breaker && state.breaker.tripped) {
-    state.breaker.held++;
-    return { kind: 'held', ip, net, failures, at: now, reason: `${what}; held back: the storm breaker is on` };
+    const b = state.breaker;
+    if (b.heldEntries.has(net.text)) return null;
+    if (b.heldEntries.size < MAX_HELD_REMEMBERED) b.heldEntries.add(net.text);
+    b.held++;
+    return { kind: 'held', ip, net, failures, at: now, reason: `${what()}; held back: the storm breaker is on` };
   }
   const esc = rules.escalation;
   let history = state.history.get(net.text);
@@ -247,7 +257,7 @@ function reach(state: PolicyState, rules: PolicyRules, ip: Ip, net: Cidr, failur
     history.push(now);
   }
   const repeat = offence > 1 ? `; ban ${offence} within ${formatDuration(esc!.rememberFor)}: ${formatDuration(duration)}` : '';
-  return { kind: 'ban', ip, net, failures, at: now, until, reason: what + repeat, offence };
+  return { kind: 'ban', ip, net, failures, at: now, until, reason: what() + repeat, offence };
 }
 
 function breakerDecisions(
@@ -260,6 +270,7 @@ function breakerDecisions(
 ): void {
   const s = state.breaker;
   const change = evaluate(s, b, time);
+  if (change === null && !s.tripped) return;
   const period = rules.diagnosis?.period ?? HOUR;
   const evidence = () => ({ ...s.evidence!, held: s.held, since: new Date(s.since!).toISOString() });
   if (change === 'tripped' || (s.tripped && s.evidence && time - (state.diagnosis.lastRaised.get('storm') ?? 0) >= period)) {
@@ -311,6 +322,7 @@ export function prune(state: PolicyState, rules: PolicyRules, now: number): void
     }
   }
   if (rules.diagnosis) pruneDiagnosis(state.diagnosis, rules.diagnosis, now);
+  if (rules.breaker) pruneBreaker(state.breaker, rules.breaker, now);
 }
 
 /** Drops what the policy remembers about one entry (an unban forgets its failures). */
@@ -363,7 +375,7 @@ export function restore(
     if (times.length > rules.maxRetry) times.splice(0, times.length - rules.maxRetry);
     const p = rules.ipv6;
     if (f.ip.family !== 6 || !p || p.prefixLength >= 128) continue;
-    const key = prefixOf(f.ip, p.prefixLength).text;
+    const key = prefixText(f.ip, p.prefixLength);
     if ((data.banEnds?.get(key) ?? Number.NEGATIVE_INFINITY) >= f.at) continue;
     let w = state.prefixes.get(key);
     if (!w) state.prefixes.set(key, (w = { times: [], addresses: new Map() }));

@@ -1,38 +1,43 @@
 /**
- * A count of events within a sliding window, kept in ten buckets so that a
- * flood costs a map update per event and constant memory. The window is
- * accurate to one bucket (a tenth of it).
+ * A count of events within a sliding window, kept in a ring of ten buckets
+ * so that a flood costs a few array operations per event and constant
+ * memory. The window is accurate to one bucket (a tenth of it).
  */
 export interface WindowCount {
   readonly width: number;
-  readonly buckets: Map<number, number>;
+  /** Per slot: which bucket it holds, and its count. */
+  readonly bucket: number[];
+  readonly count: number[];
 }
 
 const BUCKETS = 10;
 
 export function windowCount(window: number): WindowCount {
-  return { width: Math.max(1, Math.ceil(window / BUCKETS)), buckets: new Map() };
+  return {
+    width: Math.max(1, Math.ceil(window / BUCKETS)),
+    bucket: new Array<number>(BUCKETS).fill(Number.NEGATIVE_INFINITY),
+    count: new Array<number>(BUCKETS).fill(0),
+  };
 }
 
+const slotOf = (idx: number) => ((idx % BUCKETS) + BUCKETS) % BUCKETS;
+
+/** Counts `n` events at `time`; an event older than what the ring holds is dropped. */
 export function addAt(w: WindowCount, time: number, n = 1): void {
   const idx = Math.floor(time / w.width);
-  w.buckets.set(idx, (w.buckets.get(idx) ?? 0) + n);
-}
-
-/** Events in the window ending at `now` (buckets that fell out are dropped). */
-export function countAt(w: WindowCount, now: number): number {
-  const oldest = Math.floor(now / w.width) - BUCKETS + 1;
-  let n = 0;
-  for (const [idx, c] of w.buckets) {
-    if (idx < oldest) w.buckets.delete(idx);
-    else n += c;
+  const i = slotOf(idx);
+  if (w.bucket[i] === idx) w.count[i]! += n;
+  else if (w.bucket[i]! < idx) {
+    w.bucket[i] = idx;
+    w.count[i] = n;
   }
-  return n;
 }
 
-/** The newest time an event may have had (end of its newest bucket), or -Infinity when empty. */
-export function newest(w: WindowCount): number {
-  let max = Number.NEGATIVE_INFINITY;
-  for (const idx of w.buckets.keys()) if (idx > max) max = idx;
-  return max === Number.NEGATIVE_INFINITY ? max : (max + 1) * w.width;
+/** Events in the window ending at `now`. */
+export function countAt(w: WindowCount, now: number): number {
+  const newest = Math.floor(now / w.width);
+  const oldest = newest - BUCKETS + 1;
+  let n = 0;
+  for (let i = 0; i < BUCKETS; i++) if (w.bucket[i]! >= oldest && w.bucket[i]! <= newest) n += w.count[i]!;
+  return n;
 }
