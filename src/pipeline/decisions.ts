@@ -28,7 +28,7 @@ export class DecisionSink {
         this.log.info('not banned: protected', { ip: d.net.text, by: d.by, failures: d.failures, note: d.note });
         return null;
       case 'held':
-        this.log.warn('ban held back: storm breaker on', { ip: d.net.text, failures: d.failures, reason: d.reason });
+        this.log.info('ban held back: storm breaker on', { ip: d.net.text, failures: d.failures, reason: d.reason });
         return null;
       case 'diagnosis':
         this.log[d.level](`diagnosis ${d.code}`, { subject: d.subject, ...d.evidence, message: d.message });

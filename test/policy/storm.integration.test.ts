@@ -111,7 +111,7 @@ describe('storm breaker on a synthetic storm (expired certificate, thousands of 
       expect(storm[0]).toMatch(/ failures=20 certRejected=20 /);
       expect(storm[0]).toMatch(/100% of 20 failures within 1m are clients rejecting the certificate/);
       expect(storm[0]).toMatch(/automatic bans are paused/);
-      expect(lines.filter((l) => l.startsWith('warn ban held back')).length).toBe(IPS);
+      expect(lines.filter((l) => l.startsWith('info ban held back')).length).toBe(IPS);
       const over = lines.filter((l) => l.startsWith('info diagnosis storm-over'));
       expect(over).toHaveLength(1);
       expect(over[0]).toMatch(new RegExp(`\\(${IPS} held back during it were not issued\\)`));
