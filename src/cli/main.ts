@@ -11,6 +11,7 @@ import { banCommand, unbanCommand } from './ban.js';
 import { cdnListCommand, cdnUpdateCommand } from './cdn.js';
 import { checkCommand } from './check.js';
 import { demoCommand } from './demo.js';
+import { flushCommand } from './flush.js';
 import { processIo, type Io } from './io.js';
 import { configCheckCommand } from './config-check.js';
 import { doctorCommand } from './doctor.js';
@@ -90,6 +91,13 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--note <text>', 'with --allow: why, shown by `blocker allow list`')
     .option('--dry-run', 'touch no firewall: print the nft commands instead')
     .action(run((target, opts) => unbanCommand(target, opts, io)));
+
+  program
+    .command('flush')
+    .description("remove blocker's own table/sets/rules from the firewall (nothing else) and mark every ban inactive, for uninstalling")
+    .option('-c, --config <file>', CONFIG_HELP)
+    .option('--dry-run', 'print the commands instead, and leave the database as it is')
+    .action(run((opts) => flushCommand(opts, io)));
 
   const allow = program.command('allow').description('the persistent allow list (addresses and networks never banned)');
   allow

@@ -78,8 +78,9 @@ export function readNftTable(json: string, o: NftOptions): NftView {
   for (const name of sets.keys()) view.rebuild.push(`table ${t} holds a set "${name}" that blocker does not create`);
 
   for (const c of ['dropped_v4', 'dropped_v6']) {
-    if (!counters.has(c)) view.repairs.push(`counter ${c} of table ${t} is missing`);
+    if (!counters.delete(c)) view.repairs.push(`counter ${c} of table ${t} is missing`);
   }
+  for (const c of counters) view.rebuild.push(`table ${t} holds a counter "${c}" that blocker does not create`);
 
   const specs = ruleSpecs(o).sort().join('\n');
   for (const name of chainsOf(o)) {
