@@ -48,6 +48,8 @@ const maxLineBytes = size
 const signatureFields = {
   pattern: z.string().min(1).optional(),
   cause: z.enum(CAUSES).optional(),
+  /** nginx only: trust a record only when its pid is a running nginx process (README "Log injection"). */
+  checkPid: z.boolean().optional(),
 };
 
 const fileSource = z.strictObject({

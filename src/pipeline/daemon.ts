@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import { advance, emptyState, forgetWithin, observe, prune, restore, type PolicyRules, type PolicyState } from '../policy/thresholds.js';
 import { causeOf } from '../signatures/causes.js';
 import { createSignature } from '../signatures/index.js';
+import { nginxWorkerCheck } from './nginx-workers.js';
 import { isFailure, type Signature } from '../signatures/types.js';
 import { createSource, type SourceContext } from '../sources/index.js';
 import type { Checkpoint, Source } from '../sources/types.js';
@@ -124,7 +125,12 @@ export class Daemon {
   }
 
   private prepare(config: DaemonSource): RunningSource {
-    return { config, source: null, signature: createSignature(config.format), errors: 0, retryAt: 0, lastError: null };
+    // Issue 3: the source's own format settings (regex pattern, nginx pid check).
+    const signature = createSignature(config, {
+      now: this.o.clock(),
+      ...(config.format === 'nginx' && config.checkPid ? { isNginxWorker: nginxWorkerCheck() } : {}),
+    });
+    return { config, source: null, signature, errors: 0, retryAt: 0, lastError: null };
   }
 
   private now(): number {

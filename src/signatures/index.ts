@@ -25,6 +25,8 @@ export interface SignatureSpec {
   /** `regex` only. */
   readonly pattern?: string | undefined;
   readonly cause?: Cause | undefined;
+  /** nginx only; the caller gives `isNginxWorker` in the options (signatures do no I/O). */
+  readonly checkPid?: boolean | undefined;
 }
 
 const FACTORIES: Record<BuiltinFormat, (o: SignatureOptions) => Signature> = {
@@ -57,12 +59,13 @@ export type { Cause } from './causes.js';
 export { CAUSES } from './causes.js';
 
 /** What is wrong with a source's format settings (for the config loader), or null. */
-export function specProblem(spec: SignatureSpec): { key: 'pattern' | 'cause'; message: string } | null {
+export function specProblem(spec: SignatureSpec): { key: 'pattern' | 'cause' | 'checkPid'; message: string } | null {
   if (spec.format === 'regex') {
     if (spec.pattern === undefined) return { key: 'pattern', message: 'format regex needs a pattern, e.g. \'^(?<time>\\S+ \\S+) .* from <HOST>: handshake failed$\'' };
     const re = compileUserPattern(spec.pattern);
     return typeof re === 'string' ? { key: 'pattern', message: `the pattern ${re}` } : null;
   }
+  if (spec.checkPid && spec.format !== 'nginx') return { key: 'checkPid', message: `checkPid is only for format nginx (this source is ${spec.format})` };
   if (spec.pattern !== undefined) return { key: 'pattern', message: `pattern is only for format regex (this source is ${spec.format})` };
   if (spec.cause !== undefined) return { key: 'cause', message: `cause is only for format regex (${spec.format} classifies each line itself)` };
   return null;

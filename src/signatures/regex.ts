@@ -22,6 +22,7 @@ const HOST = '\\[?(?<ip>[0-9A-Fa-f:.]{2,45})\\]?';
  * config loader shows that next to the key).
  */
 export function compileUserPattern(pattern: string): RegExp | string {
+  if (pattern.split('<HOST>').length > 2) return 'has <HOST> more than once; the client address is one field';
   const source = pattern.replaceAll('<HOST>', HOST);
   let re: RegExp;
   try {

@@ -102,3 +102,75 @@ describe('blocker check', () => {
     expect((await cli('check', '-c', join(dir, 'nope.yaml'), nginxFile)).err).toMatch(/cannot read config/);
   });
 });
+
+describe('blocker check as a diagnosis tool', () => {
+  const certLog = join(dir, 'cert.log');
+  const lines: string[] = [];
+  // 12 clients refusing the certificate, one proxy speaking PROXY protocol, one scanner.
+  for (let k = 1; k <= 12; k++) {
+    for (let i = 0; i < 3; i++) {
+      lines.push(
+        `${stamp(T0 + k * s + i)} [info] 100#100: *1 SSL_do_handshake() failed (SSL: error:0A000418:SSL routines::tlsv1 alert unknown ca:SSL alert number 48) while SSL handshaking, client: 198.51.100.${k}, server: 0.0.0.0:443`,
+      );
+    }
+  }
+  for (let i = 0; i < 6; i++) {
+    lines.push(`${stamp(T0 + 30 * s + i * s)} [info] 100#100: *2 client sent invalid request while reading client request line, client: 10.0.0.5, server: , request: "PROXY TCP4 203.0.113.1 10.0.0.1 5000 443"`);
+  }
+  for (let i = 0; i < 5; i++) lines.push(nginx(T0 + 40 * s + i * s, '2001:db8::bad'));
+  lines.push(`${stamp(T0 + 50 * s)} [info] 100#100: *3 client closed connection while SSL handshaking, client: unknown, server: 0.0.0.0:443`);
+  writeFileSync(certLog, lines.join('\n') + '\n');
+
+  it('--json keeps the skeleton fields and adds byCause, formats, diagnoses and ips', async () => {
+    const r = await cli('check', '-c', config, '--json', certLog);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(Object.keys(j)).toEqual(
+      expect.arrayContaining(['lines', 'matched', 'unparsable', 'undated', 'bans', 'spared', 'byCause', 'formats', 'diagnoses', 'ips']),
+    );
+    expect(j).toMatchObject({ lines: 48, matched: 47, unparsable: 1, untrusted: 0, undated: 0 });
+    expect(j.byCause).toEqual({ eof: 0, 'bad-key-share': 5, 'protocol-mismatch': 6, 'version-or-cipher': 0, 'cert-rejected': 36, sni: 0, other: 0 });
+    expect(j.formats).toEqual({ nginx: { matched: 47, unparsable: 1, untrusted: 0 } });
+    expect(j.ips[0]).toEqual({ ip: '10.0.0.5', failures: 6, causes: { 'protocol-mismatch': 6 } });
+    expect(j.ips).toContainEqual({ ip: '198.51.100.7', failures: 3, causes: { 'cert-rejected': 3 } });
+    expect(j.ips).toHaveLength(14);
+    const codes = j.diagnoses.map((d: { code: string }) => d.code);
+    expect(codes).toEqual(expect.arrayContaining(['certificate', 'proxy-protocol', 'unparsable']));
+    expect(j.diagnoses.find((d: { code: string }) => d.code === 'certificate').message).toMatch(/^77% of failures are cert-rejected, from 12 addresses/);
+    // Clients refusing the certificate are never counted towards a ban (cert-rejected weighs 0 by default);
+    // the policy's breaker sees the certificate storm and holds back even the scanner's ban, and says so.
+    const decided = [...j.bans, ...j.held].map((b: { ip: string }) => b.ip);
+    expect(decided).toContain('2001:db8::bad');
+    expect(decided.filter((ip: string) => ip.startsWith('198.51.100.'))).toEqual([]);
+    expect(j.held.map((b: { ip: string }) => b.ip)).toContain('2001:db8::bad');
+    expect(codes).toContain('storm');
+  });
+
+  it('prints the per-cause table, top offenders and the diagnosis', async () => {
+    const r = await cli('check', '-c', config, '--top', '3', certLog);
+    expect(r.out).toMatch(/^read 48 lines: 47 handshake failures from 14 addresses, 1 unparsable\nformats: nginx 47 \(\+1 unparsable\)\n/);
+    expect(r.out).toMatch(/\nby cause:\nCAUSE\s+FAILURES\s+SHARE\s+ADDRESSES\s+MEANING\nbad-key-share\s+5\s+10\.6%\s+1\s/);
+    expect(r.out).toMatch(/cert-rejected\s+36\s+76\.6%\s+12\s/);
+    expect(r.out).toMatch(/\ntop offenders:\nIP\s+FAILURES\s+CAUSES\n10\.0\.0\.5\s+6\s+protocol-mismatch 6\n2001:db8::bad\s+5\s+bad-key-share 5\n/);
+    expect(r.out).toMatch(/\ndiagnosis:\n- 77% of failures are cert-rejected/);
+    expect(r.out).toContain('come from 10.0.0.5: a proxy or load balancer in front is probably sending PROXY protocol');
+  });
+
+  it('reads stdin and takes a user pattern', async () => {
+    const custom = join(dir, 'custom.log');
+    writeFileSync(custom, 'x refused 198.51.100.9 (bad key share)\nx refused 198.51.100.9 (bad key share)\nx ok 198.51.100.10\n');
+    const r = await cli('check', '-c', config, '--json', '--format', 'regex', '--pattern', '^x refused <HOST> \\((?<reason>[^)]+)\\)$', custom);
+    expect(JSON.parse(r.out)).toMatchObject({ matched: 2, byCause: { 'bad-key-share': 2 }, ips: [{ ip: '198.51.100.9', failures: 2 }] });
+    const bad = await cli('check', '-c', config, '--format', 'regex', '--pattern', 'refused <HOST>', custom);
+    expect(bad).toMatchObject({ code: 2, err: expect.stringMatching(/--pattern must be anchored at the start of the line/) });
+    expect((await cli('check', '-c', config, '--format', 'regex', custom)).err).toMatch(/--format regex needs --pattern/);
+    expect((await cli('check', '-c', config, '--format', 'nginx', '--pattern', '^<HOST>', custom)).err).toMatch(/--pattern goes with --format regex/);
+  });
+
+  it('finds nothing in a log at the wrong level, and says why', async () => {
+    const quiet = join(dir, 'quiet.log');
+    writeFileSync(quiet, `${stamp(T0)} [notice] 100#100: signal process started\n`.repeat(3));
+    const r = await cli('check', '-c', config, '--json', quiet);
+    expect(JSON.parse(r.out).diagnoses[0]).toMatchObject({ code: 'no-failures', message: expect.stringContaining('error_log … info;') });
+  });
+});
