@@ -106,6 +106,8 @@ export class Daemon {
   private needsSync = true;
   private lastReconcile = Number.NEGATIVE_INFINITY;
   private stopping = false;
+  /** `run({ once })`: stop when every source has given what it holds now. */
+  private once = false;
   private activity = false;
   private wake: (() => void) | null = null;
   private summary = { since: 0, lines: 0, matched: 0, bans: 0, unbans: 0, pruned: 0 };
@@ -271,7 +273,12 @@ export class Daemon {
     if (rs.retryAt > now) return null;
     try {
       if (!rs.source) {
-        rs.source = createSource(rs.config, { ...this.o.sourceContext, store: this.o.store, log: this.o.log });
+        rs.source = createSource(rs.config, {
+          ...this.o.sourceContext,
+          once: this.once,
+          store: this.o.store,
+          log: this.o.log,
+        });
         rs.source.onActivity(() => this.poke());
       }
       const batch = rs.source.poll();
@@ -473,12 +480,15 @@ export class Daemon {
   async run(options: { once?: boolean } = {}): Promise<void> {
     const pollMs = this.o.pollMs ?? 250;
     const batchMs = this.o.batchMs ?? 10;
+    this.once = options.once ?? false;
     await this.start();
     while (!this.stopping) {
       const began = Date.now();
       const stats = await this.tick();
       const allEnded = this.running.length > 0 && this.running.every((r) => r.source?.ended);
-      if (!this.pending && ((options.once && !stats.more) || allEnded)) break;
+      // Once: files are read to their end; a pipe or journalctl has ended.
+      const drained = !stats.more && this.running.every((r) => r.config.type === 'file' || r.source?.ended || r.errors > 0);
+      if (!this.pending && ((this.once && drained) || allEnded)) break;
       if (stats.more) {
         // Let signals and file-system events in before reading on.
         await yieldToEvents();

@@ -13,6 +13,8 @@ export interface SourceContext {
   readonly stdin?: Readable;
   /** The journalctl to run (tests put a recorded one in its place). */
   readonly journalctl?: string;
+  /** `watch --once`: sources read what is there now and end (journald without --follow). */
+  readonly once?: boolean;
   /** Overrides for file sources (tests and the bench tune timings). */
   readonly file?: { rotateGraceMs?: number; scanMs?: number; fsEvents?: boolean; clock?: () => number };
 }
@@ -34,6 +36,7 @@ export function createSource(cfg: SourceConfig, ctx: SourceContext): Source {
           identifiers: cfg.identifiers,
           readFrom: cfg.readFrom,
           maxLineBytes: cfg.maxLineBytes,
+          follow: !ctx.once,
           ...(ctx.journalctl ? { command: ctx.journalctl } : {}),
         },
         ctx.store.cursors.get(cfg.name),

@@ -15,6 +15,8 @@ export interface JournaldSourceOptions {
   /** The program to run; tests put a recorded one in its place. */
   readonly command?: string;
   readonly maxBatch?: number;
+  /** False for `watch --once`: read what the journal holds now, then end. */
+  readonly follow?: boolean;
 }
 
 export interface JournalEntry {
@@ -23,8 +25,11 @@ export interface JournalEntry {
 }
 
 /** The journalctl arguments: follow as JSON, filtered, resumed after `cursor` when there is one. */
-export function journalctlArgs(o: Pick<JournaldSourceOptions, 'units' | 'identifiers' | 'readFrom'>, cursor: string | null): string[] {
-  const args = ['--follow', '--output=json', '--all', '--no-pager', '--quiet'];
+export function journalctlArgs(
+  o: Pick<JournaldSourceOptions, 'units' | 'identifiers' | 'readFrom' | 'follow'>,
+  cursor: string | null,
+): string[] {
+  const args = [...(o.follow === false ? [] : ['--follow']), '--output=json', '--all', '--no-pager', '--quiet'];
   for (const u of o.units) args.push(`--unit=${u}`);
   for (const t of o.identifiers) args.push(`--identifier=${t}`);
   if (cursor !== null) args.push(`--after-cursor=${cursor}`, '--no-tail');
@@ -74,6 +79,8 @@ export class JournaldSource implements Source {
   private stderrTail = '';
   private wake: (() => void) | null = null;
   private closing = false;
+  /** Without --follow: journalctl has printed everything and exited. */
+  private finished = false;
   private unparsable = 0;
   private cut = 0;
 
@@ -98,7 +105,7 @@ export class JournaldSource implements Source {
     return this.queue.size > 0;
   }
   get ended(): boolean {
-    return false;
+    return this.finished && this.queue.size === 0;
   }
   get cutLines(): number {
     return this.cut;
@@ -114,7 +121,7 @@ export class JournaldSource implements Source {
       this.failure = null;
       throw err;
     }
-    if (!this.proc) this.start();
+    if (!this.proc && !this.finished) this.start();
     if (this.queue.size === 0) return null;
     const entries = this.queue.take(this.maxBatch);
     const lines = entries.map((e) => {
@@ -165,6 +172,11 @@ export class JournaldSource implements Source {
       if (this.proc !== proc) return;
       this.proc = null;
       if (this.closing) return;
+      if (this.options.follow === false && r.exitCode === 0) {
+        this.finished = true;
+        this.wake?.();
+        return;
+      }
       const code = (r as { code?: string }).code;
       const message =
         code === 'ENOENT'

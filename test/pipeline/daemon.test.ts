@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -217,6 +217,37 @@ describe('Daemon', () => {
     setTimeout(() => input.end(failures(500, 600)), 50);
     await done;
     expect(count(run.store)).toEqual({ n: 600, ips: 600 });
+  });
+
+  it('with once, returns when files are read, a pipe has ended and journalctl (without --follow) is done', async () => {
+    const dir = tempDir();
+    const log = join(dir, 'app.log');
+    writeFileSync(log, failures(0, 10));
+    const journalctl = join(dir, 'journalctl');
+    const entries = [20, 21, 22].map((n, i) => JSON.stringify({ __CURSOR: `c${i}`, MESSAGE: failure(n).trimEnd() }));
+    writeFileSync(
+      journalctl,
+      `#!${process.execPath}\nif (process.argv.includes('--follow')) process.exit(3);\nprocess.stdout.write(${JSON.stringify(entries.join('\n') + '\n')});\n`,
+    );
+    chmodSync(journalctl, 0o755);
+    const input = new PassThrough();
+    const run = start(
+      dir,
+      {
+        sources: [
+          { name: 'app', type: 'file', path: log, format: 'go', readFrom: 'start' },
+          { name: 'journal', type: 'journald', identifiers: ['x'], format: 'go', readFrom: 'start' },
+          { name: 'pipe', type: 'stdin', format: 'go' },
+        ],
+        policy: { maxRetry: 1000 },
+      },
+      { sourceContext: { stdin: input, journalctl, file: { fsEvents: false } } },
+    );
+    const done = run.daemon.run({ once: true });
+    setTimeout(() => input.end(failures(30, 35)), 100);
+    await done;
+    expect(count(run.store).n).toBe(10 + 3 + 5);
+    expect(run.store.cursors.get('journal')).toBe('c2');
   });
 
   it('applies a reloaded config between ticks: new rules, new sources', async () => {

@@ -40,7 +40,7 @@ const after = args.find((a) => a.startsWith('--after-cursor='));
 let from = args.includes('--lines=0') ? lines.length : 0;
 if (after) from = lines.findIndex((l) => JSON.parse(l).__CURSOR === after.slice('--after-cursor='.length)) + 1;
 process.stdout.write(lines.slice(from).map((l) => l + '\\n').join(''));
-setInterval(() => {}, 1000);
+if (args.includes('--follow')) setInterval(() => {}, 1000);
 `,
   );
   chmodSync(command, 0o755);
@@ -106,6 +106,24 @@ describe('journald source', () => {
     expect(second.poll()).toBeNull();
     const calls = readFileSync(fake.argsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
     expect(calls[1]).toContain(`--after-cursor=${cursors[2]}`);
+  });
+
+  it('without --follow (watch --once) reads what the journal holds and then ends', async () => {
+    const fake = fakeJournalctl();
+    const src = new JournaldSource(
+      { name: 'hy', units: [], identifiers: ['hysteria'], readFrom: 'start', command: fake.command, follow: false },
+      null,
+      quiet,
+    );
+    open.push(src);
+    const lines: string[] = [];
+    for (let i = 0; i < 200 && !src.ended; i++) {
+      lines.push(...(src.poll()?.lines ?? []));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(src.ended).toBe(true);
+    expect(lines).toHaveLength(recorded.length);
+    expect(readFileSync(fake.argsFile, 'utf8')).not.toContain('--follow');
   });
 
   it('reports a missing journalctl as a clear error of this source', async () => {
