@@ -20,6 +20,17 @@ export interface ReconcileReport {
   readonly repairs: readonly string[];
 }
 
+/**
+ * The members the kernel should hold. A function is called after the kernel
+ * was read, so that a ban recorded by another process in between is seen
+ * (reading the database first would take its fresh kernel member for a stranger).
+ */
+export type Wanted = readonly FirewallEntry[] | (() => readonly FirewallEntry[]);
+
+export function wantedNow(w: Wanted): readonly FirewallEntry[] {
+  return typeof w === 'function' ? w() : w;
+}
+
 /** What `flush` removed (or, for dry-run, would remove). */
 export interface FlushReport {
   readonly removed: readonly string[];
@@ -45,11 +56,11 @@ export interface FirewallBackend {
   sync(active: readonly FirewallEntry[]): Promise<void>;
   /**
    * Reads our objects back from the kernel, compares them with `active` (the
-   * database's bans in force), fixes what differs (missing or foreign members,
+   * database's bans in force, best given as a function: see {@link Wanted}), fixes what differs (missing or foreign members,
    * timeouts, a deleted table, chain or rule) and says what it fixed. Buffered
    * changes are dropped: `active` supersedes them.
    */
-  reconcile(active: readonly FirewallEntry[]): Promise<ReconcileReport>;
+  reconcile(active: Wanted): Promise<ReconcileReport>;
   /** Removes every object of ours from the kernel (and nothing else). */
   flush(): Promise<FlushReport>;
   /** Leaves the kernel as it is (bans stay in force with their timeouts) and releases resources. */

@@ -1,6 +1,6 @@
 import { UserError } from '../errors.js';
 import type { Cidr } from '../net/address.js';
-import type { FirewallBackend, FirewallEntry, ReconcileReport } from './backend.js';
+import { wantedNow, type FirewallBackend, type FirewallEntry, type ReconcileReport } from './backend.js';
 import { mustRun, tool } from './exec.js';
 import {
   addLines,
@@ -19,7 +19,7 @@ import {
   type IpsetOptions,
 } from './ipset-script.js';
 import { ourRules, readIpsetSave, type IptablesRule, type IpsetState } from './ipset-state.js';
-import { diffMembers } from './members.js';
+import { diffMembers, type Placed } from './members.js';
 import { Mirror } from './mirror.js';
 
 const FAMILIES = [4, 6] as const;
@@ -165,10 +165,10 @@ export function createIpsetBackend(
       });
       mirror.reset(placed);
     },
-    async reconcile(active) {
+    async reconcile(wanted) {
       adds = new Map();
       removes = new Map();
-      const placed = placeIpset(o.table, active);
+      let placed: Placed[] = [];
       let added = 0;
       let removed = 0;
       let refreshed = 0;
@@ -176,12 +176,18 @@ export function createIpsetBackend(
       const restore: string[] = [];
       const rulePlans = new Map<4 | 6, ReturnType<typeof planRules>>();
       await guarded(async () => {
+        const kernel = new Map<4 | 6, { state: IpsetState | null; rules: IptablesRule[] }>();
+        for (const f of FAMILIES) {
+          const name = setName(o.table, f);
+          kernel.set(f, { state: await io.readSet(name, f, mirror), rules: ourRules(await io.rulesText(f, mirror), name) });
+        }
+        placed = placeIpset(o.table, wantedNow(wanted));
         for (const f of FAMILIES) {
           const name = setName(o.table, f);
           const want = placed.filter((p) => p.entry.net.family === f);
           const need = maxElemFor(o, want.length);
-          const state = await io.readSet(name, f, mirror);
-          let rules = ourRules(await io.rulesText(f, mirror), name);
+          const state = kernel.get(f)!.state;
+          let rules = kernel.get(f)!.rules;
           const familyWord = f === 4 ? 'inet' : 'inet6';
           if (!state) {
             repairs.push(`ipset ${name} was missing`);

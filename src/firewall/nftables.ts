@@ -1,6 +1,6 @@
 import { UserError } from '../errors.js';
 import type { Cidr } from '../net/address.js';
-import type { FirewallBackend, FirewallEntry, ReconcileReport } from './backend.js';
+import { wantedNow, type FirewallBackend, type FirewallEntry, type ReconcileReport } from './backend.js';
 import { tool } from './exec.js';
 import { diffMembers, type Placed } from './members.js';
 import { Mirror } from './mirror.js';
@@ -84,11 +84,12 @@ export function createNftablesBackend(
       removes = new Map();
       await run(syncLines(o, active), () => mirror.reset(placeAll(active)));
     },
-    async reconcile(active) {
+    async reconcile(wanted) {
       adds = new Map();
       removes = new Map();
-      const placed = placeAll(active);
       const view = await io.read(o, mirror);
+      const active = wantedNow(wanted);
+      const placed = placeAll(active);
       if (!view) {
         await run([...declareLines(o), ...changeLines(o, { fresh: placed })], () => mirror.reset(placed));
         return { added: placed.length, removed: 0, refreshed: 0, recreated: true, repairs: [`table ${t} was missing`] };

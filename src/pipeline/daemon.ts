@@ -423,8 +423,11 @@ export class Daemon {
     const full = this.needsSync || (every !== undefined && !this.o.replay && this.lastReconcile + every <= now);
     try {
       if (full) {
-        // Reads the kernel back and fixes what differs from the database (the truth).
-        const fixes = await backend.reconcile(entriesFor(store.bans.active(now), now));
+        // Reads the kernel back, then the database (the truth), and fixes what differs.
+        const fixes = await backend.reconcile(() => {
+          const t = this.now();
+          return entriesFor(store.bans.active(t), t);
+        });
         this.needsSync = false;
         this.lastReconcile = now;
         if (reconcileChanged(fixes)) {

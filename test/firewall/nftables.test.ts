@@ -136,6 +136,28 @@ describe('nftables backend', () => {
     expect(scripts[2]).toContain('delete element inet blocker v4 { 198.51.100.10 }');
   });
 
+  it('reads the kernel before it asks for the wanted members, so a ban recorded meanwhile is not removed', async () => {
+    const order: string[] = [];
+    const io: NftIo = {
+      async check() {},
+      async read() {
+        order.push('read kernel');
+        return readNftTable(fixture('nft-healthy.json'), o);
+      },
+      async run() {
+        order.push('run');
+      },
+      async exists() {
+        return true;
+      },
+    };
+    await createNftablesBackend(o, io).reconcile(() => {
+      order.push('read database');
+      return healthy;
+    });
+    expect(order).toEqual(['read kernel', 'read database']);
+  });
+
   it('flush removes our table whether or not it exists, and says what it removed', async () => {
     const f = fake(() => null);
     const b = createNftablesBackend(o, f.io);
