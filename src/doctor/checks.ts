@@ -39,21 +39,25 @@ const BACKEND_PROGRAMS: Record<string, { programs: string[]; install: string }> 
 };
 
 export async function checkFirewall(cfg: Config, env: DoctorEnv): Promise<CheckResult[]> {
-  const backend = cfg.firewall.backend as string;
+  let backend = cfg.firewall.backend as string;
   if (backend === 'dry-run') {
-    return [result('firewall', 'dry-run', 'warn', 'firewall.backend is dry-run: the scripts are printed, nothing is banned', 'set firewall.backend: nftables once the output looks right')];
+    return [result('firewall', 'dry-run', 'warn', 'firewall.backend is dry-run: the scripts are printed, nothing is banned', 'set firewall.backend: auto (or nftables) once the output looks right')];
+  }
+  if (backend === 'auto') {
+    // As the daemon chooses: nftables where nft is installed, else ipset + iptables.
+    backend = env.which('nft') ? 'nftables' : env.which('ipset') && env.which('iptables') ? 'ipset' : 'nftables';
   }
   const need = BACKEND_PROGRAMS[backend];
   if (!need) return [result('firewall', backend, 'skip', `no checks known for backend ${backend}`)];
-  const out: CheckResult[] = [];
   const missing = need.programs.filter((p) => env.which(p) === null);
   if (missing.length) {
-    return [result('firewall', backend, 'fail', `${missing.join(', ')} not found on PATH`, need.install)];
+    const auto = cfg.firewall.backend === 'auto' ? ' (backend auto: neither nft nor ipset with iptables is installed)' : '';
+    return [result('firewall', backend, 'fail', `${missing.join(', ')} not found on PATH${auto}`, need.install)];
   }
   const caps = env.capEff();
   const hasCap = caps !== null ? (caps & (1n << CAP_NET_ADMIN)) !== 0n : env.uid() === 0;
   if (!hasCap) {
-    out.push(
+    return [
       result(
         'firewall',
         backend,
@@ -61,27 +65,28 @@ export async function checkFirewall(cfg: Config, env: DoctorEnv): Promise<CheckR
         `this process lacks CAP_NET_ADMIN (uid ${env.uid()}), which changing the firewall needs`,
         'run blocker as root, or as a service with AmbientCapabilities=CAP_NET_ADMIN (see examples/systemd/blocker.service)',
       ),
-    );
-    return out;
+    ];
+  }
+  // A read-only question to the kernel: it proves the capability works here (not in a locked-down container).
+  const probe = backend === 'nftables' ? ['nft', ['list', 'tables']] as const : ['ipset', ['list', '-n']] as const;
+  const r = await env.run(probe[0], probe[1]);
+  if (r.code !== 0) {
+    return [
+      result('firewall', backend, 'fail', `${probe[0]} cannot talk to the kernel: ${(r.stderr || r.error || `exit ${r.code}`).trim()}`,
+        backend === 'nftables'
+          ? 'load nf_tables (modprobe nf_tables); in a container, give it CAP_NET_ADMIN and a kernel with nftables'
+          : 'load ip_set (modprobe ip_set); in a container, give it CAP_NET_ADMIN'),
+    ];
   }
   if (backend === 'nftables') {
-    const r = await env.run('nft', ['list', 'tables']);
-    if (r.code !== 0) {
-      out.push(
-        result('firewall', backend, 'fail', `nft cannot talk to the kernel: ${(r.stderr || r.error || `exit ${r.code}`).trim()}`,
-          'load nf_tables (modprobe nf_tables); in a container, give it CAP_NET_ADMIN and a kernel with nftables'),
-      );
-      return out;
-    }
     const version = (await env.run('nft', ['--version'])).stdout.trim();
     const ours = r.stdout.split('\n').some((l) => l.trim() === `table inet ${cfg.firewall.table}`);
-    out.push(
+    return [
       result('firewall', backend, 'ok', `${version || 'nft'} works with CAP_NET_ADMIN; table inet ${cfg.firewall.table} ${ours ? 'is present' : 'is not created yet (blocker watch creates it)'}`),
-    );
-    return out;
+    ];
   }
-  out.push(result('firewall', backend, 'ok', `${need.programs.join(', ')} found; CAP_NET_ADMIN present`));
-  return out;
+  const ours = r.stdout.split('\n').some((l) => l.trim().startsWith(`${cfg.firewall.table}_`));
+  return [result('firewall', backend, 'ok', `${need.programs.join(', ')} work with CAP_NET_ADMIN; our sets ${ours ? 'are present' : 'are not created yet (blocker watch creates them)'}`)];
 }
 
 async function checkSource(s: SourceConfig, env: DoctorEnv): Promise<CheckResult[]> {

@@ -20,6 +20,7 @@ function env(over: Partial<DoctorEnv> & { programs?: Record<string, string | nul
     run: async (program, args) => {
       const key = [program, ...args].join(' ');
       if (key === 'nft list tables') return { code: 0, stdout: 'table inet filter\ntable inet blocker\n', stderr: '' };
+      if (key === 'ipset list -n') return { code: 0, stdout: 'blocker_v4\nblocker_v6\n', stderr: '' };
       if (key === 'nft --version') return { code: 0, stdout: 'nftables v1.0.9 (Old Doc Yak #3)\n', stderr: '' };
       if (key === 'timedatectl show -p NTPSynchronized --value') return { code: 0, stdout: 'yes\n', stderr: '' };
       return { code: 127, stdout: '', stderr: `unexpected ${key}` };
@@ -87,6 +88,22 @@ describe('blocker doctor', () => {
       status: 'fail',
       message: 'this process lacks CAP_NET_ADMIN (uid 1000), which changing the firewall needs',
       fix: expect.stringContaining('AmbientCapabilities=CAP_NET_ADMIN'),
+    });
+  });
+
+  it('backend auto checks what the daemon would pick: ipset + iptables where nft is missing', async () => {
+    const w = workspace();
+    writeFileSync(w.config, 'database: state/blocker.db\nsources:\n  - { name: go, type: stdin, format: go }\nfirewall: { backend: auto }\n');
+    const ipset = await doctor(w.config, env({ programs: { nft: null, ipset: '/sbin/ipset', iptables: '/sbin/iptables', ip6tables: '/sbin/ip6tables' } }));
+    expect(ipset.checks.find((c) => c.check === 'firewall')).toEqual({
+      check: 'firewall', subject: 'ipset', status: 'ok', message: 'ipset, iptables, ip6tables work with CAP_NET_ADMIN; our sets are present', fix: null,
+    });
+    const none = await doctor(w.config, env({ programs: { nft: null, ipset: null, iptables: null } }));
+    expect(none.code).toBe(1);
+    expect(none.checks.find((c) => c.check === 'firewall')).toMatchObject({
+      status: 'fail',
+      message: 'nft not found on PATH (backend auto: neither nft nor ipset with iptables is installed)',
+      fix: 'apt-get install nftables',
     });
   });
 
