@@ -78,6 +78,9 @@ interface Pending {
 const PRUNE_EVERY_MS = 60_000;
 const PRUNE_STEP = 20_000;
 const ADMIN_EVENTS_KEPT_MS = 86_400_000;
+/** Ended bans are history: kept this long at least (longer when repeat-offender escalation remembers more). */
+const ENDED_BANS_KEPT_MS = 30 * 86_400_000;
+const PRUNE_BANS_EVERY_MS = 3_600_000;
 
 /**
  * The live pipeline: sources → signatures → store → policy → firewall, one
@@ -101,6 +104,8 @@ export class Daemon {
   private lastAdminEvent: number;
   private lastPrune = Number.NEGATIVE_INFINITY;
   private pruning = false;
+  private lastBanPrune = Number.NEGATIVE_INFINITY;
+  private pruningBans = false;
   private lastExpiry = 0;
   private logNow = 0;
   private needsSync = true;
@@ -382,15 +387,26 @@ export class Daemon {
       // Replay runs on the logs' clock: pruning by it would race the wall clock's rows.
       if (!this.o.replay) this.pruning = true;
     }
-    if (this.pruning) {
+    if (this.pruning || this.pruningBans) {
       try {
-        // Older than the window, a failure can no longer ban anyone. A step at a time,
-        // so a big backlog does not hold the write lock for long.
-        const n = store.transaction(() => store.failures.pruneSome(now - this.rules.findTime, PRUNE_STEP));
-        this.summary.pruned += n;
-        if (n < PRUNE_STEP) {
-          this.pruning = false;
-          store.transaction(() => store.adminEvents.pruneBefore(now - ADMIN_EVENTS_KEPT_MS));
+        if (this.pruning) {
+          // Older than the window, a failure can no longer ban anyone. A step at a time,
+          // so a big backlog does not hold the write lock for long.
+          const n = store.transaction(() => store.failures.pruneSome(now - this.rules.findTime, PRUNE_STEP));
+          this.summary.pruned += n;
+          if (n < PRUNE_STEP) {
+            this.pruning = false;
+            store.transaction(() => store.adminEvents.pruneBefore(now - ADMIN_EVENTS_KEPT_MS));
+            if (this.lastBanPrune + PRUNE_BANS_EVERY_MS <= now) {
+              this.lastBanPrune = now;
+              this.pruningBans = true;
+            }
+          }
+        } else {
+          // A month-long flood of unique addresses bans many: their ended bans go too, a step per tick.
+          const keep = Math.max(ENDED_BANS_KEPT_MS, this.rules.escalation?.rememberFor ?? 0);
+          const n = store.transaction(() => store.bans.pruneEndedBefore(now - keep, PRUNE_STEP));
+          if (n < PRUNE_STEP) this.pruningBans = false;
         }
       } catch (err) {
         log.debug('pruning postponed', { error: (err as Error).message });

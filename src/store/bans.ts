@@ -66,6 +66,9 @@ export function bansRepo(db: Db) {
   const lastEnds = db.prepare(
     `SELECT ip, max(coalesce(ended_at, expires_at, banned_at)) AS until FROM bans GROUP BY ip`,
   );
+  const pruneEnded = db.prepare(
+    `DELETE FROM bans WHERE id IN (SELECT id FROM bans WHERE state <> 'active' AND ended_at < ? LIMIT ?)`,
+  );
 
   const rows = (stmt: { all(...a: unknown[]): unknown[] }, ...args: unknown[]): Ban[] =>
     (stmt.all(...args) as BanRow[]).map(toBan).filter((b): b is Ban => b !== null);
@@ -114,6 +117,11 @@ export function bansRepo(db: Db) {
       const out = new Map<string, number>();
       for (const r of lastEnds.iterate() as Iterable<{ ip: string; until: number }>) out.set(r.ip, r.until);
       return out;
+    },
+
+    /** Deletes at most `limit` bans that ended before `at` (history no rule looks at any more); returns how many. */
+    pruneEndedBefore(at: number, limit: number): number {
+      return pruneEnded.run(at, limit).changes;
     },
   };
 }

@@ -8,6 +8,7 @@ import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { createDryRunBackend } from '../../src/firewall/dry-run.js';
 import { createLogger } from '../../src/log.js';
+import { parseCidr } from '../../src/net/address.js';
 import { Daemon, type DaemonOptions } from '../../src/pipeline/daemon.js';
 import { policyRules } from '../../src/pipeline/rules.js';
 import { openStore, type Store } from '../../src/store/store.js';
@@ -187,7 +188,7 @@ describe('Daemon', () => {
     expect(run.log.filter((l) => l.startsWith('info ban '))).toHaveLength(1);
   });
 
-  it('prunes failures older than findTime, so the database stays bounded', async () => {
+  it('prunes failures older than findTime and bans ended over 30 days ago, so the database stays bounded', async () => {
     const dir = tempDir();
     const log = join(dir, 'app.log');
     writeFileSync(log, '');
@@ -200,8 +201,19 @@ describe('Daemon', () => {
         { ip: ip(99), at: now - 60_000, source: 'app', reason: 'EOF' },
       ]),
     );
+    const day = 86_400_000;
+    for (const [i, endedDaysAgo] of [40, 31, 5].entries()) {
+      const at = now - endedDaysAgo * day;
+      const ip = parseCidr(`198.51.100.${i + 1}`)!;
+      run.store.bans.record({ ip, reason: 'r', failures: 5, origin: 'auto', bannedAt: at - 3_600_000, expiresAt: at });
+      run.store.bans.expire(at);
+    }
     await run.daemon.tick();
     expect(count(run.store).n).toBe(1);
+    await run.daemon.tick();
+    // Ended bans are kept 30 days (the escalation's rememberFor, when longer), then go too.
+    const left = run.store.db.prepare('SELECT ip FROM bans ORDER BY ip').pluck().all();
+    expect(left).toEqual(['198.51.100.3']);
   });
 
   it('reads stdin and returns once the pipe has ended, with every line counted', async () => {
