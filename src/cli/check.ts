@@ -31,7 +31,7 @@ export async function checkCommand(files: string[], opts: CheckOptions, io: Io, 
   try {
     report = await replay(files, {
       // The database's allow list and fetched CDN lists count too (read-only; none when it does not exist).
-      rules: policyRules(cfg, storedPolicyData(cfg.database)),
+      rules: policyRules(cfg, storedPolicyData(cfg.database, (m) => io.err(`blocker: note: ${m}\n`))),
       spec,
       ...(stdin ? { stdin } : {}),
       ...(progress ? { onProgress: progress.update } : {}),

@@ -5,7 +5,7 @@ import { ownAddresses } from '../net/interfaces.js';
 import { CDN_PROVIDERS, loadBundledRanges, newestList, type CdnProvider, type CdnRangeList } from '../policy/cdn-ranges.js';
 import type { ProtectedRanges } from '../policy/protected.js';
 import type { PolicyRules } from '../policy/thresholds.js';
-import { openDatabase } from '../store/db.js';
+import { openDatabase, type Db } from '../store/db.js';
 import type { Store } from '../store/store.js';
 
 /** What the policy needs from the database: the persistent allow list and fetched CDN lists. */
@@ -30,11 +30,12 @@ export function policyData(store: Store): PolicyData {
  * The same, for `blocker check`: read-only, and nothing when the database
  * does not exist yet (check must never create or change it).
  */
-export function storedPolicyData(database: string): PolicyData {
+export function storedPolicyData(database: string, onError: (message: string) => void = () => {}): PolicyData {
   if (database === ':memory:' || !existsSync(database)) return NO_POLICY_DATA;
-  const db = openDatabase(database, { readonly: true });
+  let db: Db | null = null;
   try {
-    const has = (t: string) => db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(t) !== undefined;
+    db = openDatabase(database, { readonly: true });
+    const has = (t: string) => db!.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(t) !== undefined;
     // A database from before these tables existed: the daemon adds them at its next start.
     if (!has('allow_list') || !has('cdn_lists')) return NO_POLICY_DATA;
     const allowList = (db.prepare('SELECT net FROM allow_list').all() as { net: string }[])
@@ -46,8 +47,12 @@ export function storedPolicyData(database: string): PolicyData {
       cdn.set(r.provider, { asOf: r.as_of, ranges });
     }
     return { allowList, cdn };
+  } catch (err) {
+    // check must work without the daemon's database (e.g. as a user who cannot read it).
+    onError(`cannot read ${database} (${(err as Error).message.split('\n')[0]}); going on without its allow list and fetched CDN lists`);
+    return NO_POLICY_DATA;
   } finally {
-    db.close();
+    db?.close();
   }
 }
 

@@ -223,3 +223,24 @@ describe('escalation across restarts', () => {
     expect(duration(third!)).toBe(1000);
   }, 20_000);
 });
+
+describe('check and the database', () => {
+  it('uses the persistent allow list, read-only, and goes on without a database it cannot read', async () => {
+    const { dir, config } = setup();
+    const log = join(dir, 'go.log');
+    writeFileSync(log, [0, 1, 2].map((i) => `2026/11/01 00:00:0${i} http: TLS handshake error from 203.0.113.95:${4000 + i}: EOF\n`).join(''));
+    expect(JSON.parse((await cli('check', '-c', config, '--json', log)).out).bans).toHaveLength(1);
+    await cli('allow', 'add', '-c', config, '203.0.113.95');
+    const spared = JSON.parse((await cli('check', '-c', config, '--json', log)).out) as { bans: unknown[]; spared: { by: string }[] };
+    expect(spared.bans).toEqual([]);
+    expect(spared.spared.map((s) => s.by)).toEqual(['allow-list']);
+
+    writeFileSync(join(dir, 'blocker.db'), 'this is not a database');
+    rmSync(join(dir, 'blocker.db-wal'), { force: true });
+    rmSync(join(dir, 'blocker.db-shm'), { force: true });
+    const r = await cli('check', '-c', config, '--json', log);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/note: cannot read .*blocker\.db .*going on without its allow list/);
+    expect(JSON.parse(r.out).bans).toHaveLength(1);
+  });
+});
