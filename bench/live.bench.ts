@@ -21,7 +21,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+import type { BenchModule } from './types.js';
+
+const DEFAULT_CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 interface Phase {
@@ -79,8 +81,8 @@ class Watcher {
   private db: Database.Database | null = null;
   private buffered = '';
 
-  constructor(config: string, private readonly database: string) {
-    this.proc = execa(process.execPath, [CLI, 'watch', '--dry-run', '-c', config], {
+  constructor(cli: string, config: string, private readonly database: string) {
+    this.proc = execa(process.execPath, [cli, 'watch', '--dry-run', '-c', config], {
       reject: false,
       stdin: 'ignore',
       stdout: 'ignore',
@@ -95,12 +97,15 @@ class Watcher {
         this.buffered = this.buffered.slice(nl + 1);
         const m = /^info ban ip=(\S+)/.exec(line);
         if (m) this.banSeen.set(m[1]!, now);
-        else if (/^(warn|error)/.test(line)) process.stderr.write(`  watcher: ${line}\n`);
+        else if (!/^info /.test(line)) process.stderr.write(`  watcher: ${line}\n`);
       }
     });
   }
 
   get pid(): number {
+    if (this.proc.exitCode !== null && this.proc.exitCode !== undefined) {
+      throw new Error(`blocker watch exited early with ${this.proc.exitCode}`);
+    }
     return this.proc.pid!;
   }
 
@@ -187,10 +192,12 @@ async function phase(
   };
 }
 
-export async function run(options: { seconds?: number; distinct?: number } = {}): Promise<Phase[]> {
+export async function run(
+  options: { seconds?: number; distinct?: number; dir?: string; cli?: string; log?: (line: string) => void } = {},
+): Promise<Phase[]> {
   const seconds = options.seconds ?? 5;
   const distinct = options.distinct ?? 1_000_000;
-  const dir = mkdtempSync(join(tmpdir(), 'blocker-bench-live-'));
+  const dir = mkdtempSync(join(options.dir ?? tmpdir(), 'blocker-bench-live-'));
   const log = join(dir, 'flood.log');
   const database = join(dir, 'blocker.db');
   const config = join(dir, 'blocker.yaml');
@@ -204,7 +211,7 @@ export async function run(options: { seconds?: number; distinct?: number } = {})
       firewall: { backend: 'dry-run' },
     }),
   );
-  const w = new Watcher(config, database);
+  const w = new Watcher(options.cli ?? DEFAULT_CLI, config, database);
   const fd = openSync(log, 'a');
   const phases: Phase[] = [];
   try {
@@ -217,18 +224,20 @@ export async function run(options: { seconds?: number; distinct?: number } = {})
     }
     // Up to a million distinct addresses seen: 9 in 10 lines are noise seen once.
     const more = Math.max(0, Math.ceil((distinct - n * 0.92) / 0.92));
-    const r = await phase(w, fd, n, { label: `${(distinct / 1e6).toFixed(1)}M addresses`, rate: null, lines: more });
-    phases.push(r.result);
+    if (more > 0) {
+      const r = await phase(w, fd, n, { label: `${(distinct / 1e6).toFixed(1)}M addresses`, rate: null, lines: more });
+      phases.push(r.result);
+    }
   } finally {
     closeSync(fd);
     await w.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-  print(phases);
+  print(phases, options.log ?? ((line) => console.log(line)));
   return phases;
 }
 
-function print(phases: Phase[]): void {
+function print(phases: Phase[], log: (line: string) => void): void {
   const rows = [
     ['live path (blocker watch --dry-run)', 'lines', 'lines/s kept', 'lag at end', 'p50 ms', 'p99 ms', 'bans', 'CPU', 'RSS MB', 'peak MB'],
     ...phases.map((p) => [
@@ -245,8 +254,24 @@ function print(phases: Phase[]): void {
     ]),
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+  for (const r of rows) log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
 }
+
+/** For `npm run bench` (bench/run.ts). BENCH_SECONDS and BENCH_DISTINCT shorten it. */
+export const liveBench: BenchModule = {
+  name: 'live',
+  description:
+    'blocker watch --dry-run following a file written at 1k/10k/50k lines/s: lines/s kept, line-to-ban p50/p99, CPU, RSS; then 1M distinct addresses',
+  async run(ctx) {
+    await run({
+      seconds: Number(process.env.BENCH_SECONDS ?? 5),
+      distinct: Number(process.env.BENCH_DISTINCT ?? 1_000_000),
+      dir: ctx.tmpDir,
+      cli: ctx.cli,
+      log: ctx.log,
+    });
+  },
+};
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const seconds = Number(process.env.BENCH_SECONDS ?? 5);
