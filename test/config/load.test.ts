@@ -31,7 +31,7 @@ describe('config', () => {
     expect(cfg.policy.banTime).toBe(3_600_000);
     expect(cfg.policy.allow.map((c) => c.text)).toEqual(['127.0.0.0/8', '::1']);
     expect(cfg.policy.cdn).toEqual(['cloudflare']);
-    expect(cfg.firewall).toMatchObject({ backend: 'nftables', table: 'blocker' });
+    expect(cfg.firewall).toMatchObject({ backend: 'auto', table: 'blocker' });
   });
 
   it('reads the YAML of the README', () => {
