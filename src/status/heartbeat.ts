@@ -10,8 +10,8 @@ export const HEARTBEAT_MS = 5_000;
 
 /**
  * Keeps the daemon's status row (pid, heartbeat, the telemetry snapshot) up
- * to date for `blocker status`: every {@link HEARTBEAT_MS}, at once when a
- * source or the firewall fails, and at a clean stop. A write the database
+ * to date for `blocker status`: every {@link HEARTBEAT_MS}, at once after a
+ * ban or unban or when a source or the firewall fails, and at a clean stop. A write the database
  * refuses (locked) is simply tried at the next tick: it is only a report.
  */
 export function statusHeartbeat(
@@ -42,6 +42,9 @@ export function statusHeartbeat(
     }
   };
   return {
+    // A ban or unban is what an operator looks for first: show it at once.
+    banned: () => void (dirty = true),
+    unbanned: () => void (dirty = true),
     sourceError: () => void (dirty = true),
     sourceRecovered: () => void (dirty = true),
     firewall: (r) => {
