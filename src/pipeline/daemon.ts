@@ -149,7 +149,7 @@ export class Daemon {
     const { store } = this.o;
     const rules = this.rules;
     restore(this.state, rules, {
-      bans: store.bans.active(now).map((b) => ({ net: b.ip, until: b.expiresAt })),
+      bans: store.bans.active(now).map((b) => ({ net: b.ip, until: b.expiresAt, since: b.bannedAt })),
       ...(rules.escalation ? { history: store.banHistory.since(now - rules.escalation.rememberFor) } : {}),
       failures: store.recentFailures.since(now - rules.findTime).map((f) => ({ ip: f.ip, at: f.at, cause: causeOf(f.reason) })),
       banEnds: store.bans.lastBanEnds(),

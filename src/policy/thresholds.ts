@@ -355,26 +355,35 @@ export function restore(
   state: PolicyState,
   rules: PolicyRules,
   data: {
-    bans: Iterable<{ net: Cidr; until: number | null }>;
+    /** Bans in force; `since` lets failures from before an address's ban still count for its prefix. */
+    bans: Iterable<{ net: Cidr; until: number | null; since?: number }>;
     history?: Map<string, number[]>;
     failures: Iterable<{ ip: Ip; at: number; cause?: Cause }>;
     /** Per entry, when its last ban ended: failures before that were wiped by it. */
     banEnds?: Map<string, number>;
   },
 ): void {
-  for (const b of data.bans) state.bannedUntil.set(b.net.text, b.until ?? Number.POSITIVE_INFINITY);
+  const since = new Map<string, number>();
+  for (const b of data.bans) {
+    state.bannedUntil.set(b.net.text, b.until ?? Number.POSITIVE_INFINITY);
+    if (b.since !== undefined) since.set(b.net.text, b.since);
+  }
   if (data.history && rules.escalation) for (const [k, v] of data.history) state.history.set(k, [...v]);
   for (const f of data.failures) {
-    const end = data.banEnds?.get(f.ip.text);
-    if (end !== undefined && f.at <= end) continue;
     const weight = weightOf(rules, f.cause);
     if (weight <= 0) continue;
-    let times = state.windows.get(f.ip.text);
-    if (!times) state.windows.set(f.ip.text, (times = []));
-    for (let i = 0; i < weight; i++) insertSorted(times, f.at);
-    if (times.length > rules.maxRetry) times.splice(0, times.length - rules.maxRetry);
+    const end = data.banEnds?.get(f.ip.text);
+    if (end === undefined || f.at > end) {
+      let times = state.windows.get(f.ip.text);
+      if (!times) state.windows.set(f.ip.text, (times = []));
+      for (let i = 0; i < weight; i++) insertSorted(times, f.at);
+      if (times.length > rules.maxRetry) times.splice(0, times.length - rules.maxRetry);
+    }
     const p = rules.ipv6;
     if (f.ip.family !== 6 || !p || p.prefixLength >= 128) continue;
+    // Failures while the address itself was banned did not count for its prefix either.
+    const banned = since.get(f.ip.text);
+    if (banned !== undefined && f.at > banned && f.at < (state.bannedUntil.get(f.ip.text) ?? 0)) continue;
     const key = prefixText(f.ip, p.prefixLength);
     if ((data.banEnds?.get(key) ?? Number.NEGATIVE_INFINITY) >= f.at) continue;
     let w = state.prefixes.get(key);
