@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync, watch, type FSWatcher, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { FilePosition } from '../store/offsets.js';
-import { FINGERPRINT_BYTES, fingerprintMatches, fingerprintOfBytes, readHead } from './fingerprint.js';
+import { FINGERPRINT_BYTES, fingerprintLength, fingerprintMatches, fingerprintOfBytes, readHead } from './fingerprint.js';
 import { matchingPaths, pathPattern, type PathPattern } from './glob.js';
 import type { Checkpoint, Source, SourceBatch, SourceLogger } from './types.js';
 
@@ -293,8 +293,15 @@ export class FileSource implements Source {
     if (matches) {
       offset = stored!.offset;
     } else if (stored) {
-      // The inode of a file we read before now holds another file: all of it is new.
+      // Truncated (copytruncate) or replaced while stopped: all of it is new, and the
+      // copy of what it held, if logrotate left one beside it, is finished first.
       offset = 0;
+      if (!resume && this.finishCopy(stored, now)) {
+        this.log.warn('file was truncated while stopped (copytruncate?): finishing its copy first', {
+          source: this.name,
+          path,
+        });
+      }
     } else if (!this.started && this.firstRun) {
       offset = this.options.readFrom === 'end' ? st.size : 0;
     } else {
@@ -415,27 +422,25 @@ export class FileSource implements Source {
    * then read this file again from its start.
    */
   private truncated(f: Tracked, now: number): boolean {
-    const copy = f.head.length > 0 ? this.findCopy(f) : null;
+    const copied = this.finishCopy(this.positionOf(f), now);
     this.log.warn('file was truncated (copytruncate?), reading it again from the start', {
       source: this.name,
       path: f.path,
-      copy: copy ?? '(none found)',
+      copy: copied ? 'finishing it first' : '(none found)',
     });
-    const c = copy ? this.open(copy, now, { ...this.positionOf(f), path: copy }, true) : null;
-    if (c) {
-      c.rotated = true;
-      c.lastChange = now;
-    }
     f.offset = 0;
     f.inOverlongLine = false;
     f.head = readHead(f.fd, FINGERPRINT_BYTES);
     f.dirty = true;
-    return c !== null;
+    return copied;
   }
 
-  /** A sibling file that starts with the same bytes and is at least as long as what was read: the copy. */
-  private findCopy(f: Tracked): string | null {
-    const dir = dirname(f.path);
+  /**
+   * A sibling of `of` that starts with the same bytes (`fingerprint`) and is at
+   * least as long as what was read: the copy logrotate made. The newest wins.
+   */
+  private findCopy(of: FilePosition): string | null {
+    const dir = dirname(of.path);
     let best: { path: string; mtime: number } | null = null;
     for (const name of safeReaddir(dir)) {
       const path = join(dir, name);
@@ -445,7 +450,7 @@ export class FileSource implements Source {
       } catch {
         continue;
       }
-      if (!st.isFile() || st.size < f.offset || (st.dev === f.dev && st.ino === f.ino)) continue;
+      if (!st.isFile() || st.size < of.offset || (st.dev === of.dev && st.ino === of.ino)) continue;
       if (this.files.has(key(st.dev, st.ino))) continue;
       let fd: number;
       try {
@@ -454,7 +459,7 @@ export class FileSource implements Source {
         continue;
       }
       try {
-        if (readHead(fd, f.head.length).equals(f.head) && (!best || st.mtimeMs > best.mtime)) {
+        if (fingerprintMatches(fd, st.size, of.fingerprint) && (!best || st.mtimeMs > best.mtime)) {
           best = { path, mtime: st.mtimeMs };
         }
       } finally {
@@ -462,6 +467,17 @@ export class FileSource implements Source {
       }
     }
     return best?.path ?? null;
+  }
+
+  /** Follows the copy of a truncated file from where reading had stopped, as a rotated file. */
+  private finishCopy(of: FilePosition, now: number): boolean {
+    if (fingerprintLength(of.fingerprint) === 0) return false;
+    const copy = this.findCopy(of);
+    const c = copy ? this.open(copy, now, { ...of, path: copy }, true) : null;
+    if (!c) return false;
+    c.rotated = true;
+    c.lastChange = now;
+    return true;
   }
 }
 

@@ -213,6 +213,26 @@ describe('FileSource', () => {
     expect(second.log.some((l) => l.includes('finishing a file rotated while stopped'))).toBe(true);
   });
 
+  it('after a restart, finishes the copy of a file truncated while stopped (copytruncate), then reads it anew', () => {
+    const dir = tempDir();
+    const path = join(dir, 'app.log');
+    writeFileSync(path, numbered('line', 0, 20));
+    const first = follow({ path });
+    expect(first.drain()).toHaveLength(20);
+    first.src.close();
+    appendFileSync(path, numbered('line', 20, 30));
+    copyFileSync(path, `${path}.1`);
+    truncateSync(path, 0);
+    appendFileSync(path, numbered('line', 30, 100));
+    const second = follow({ path, readFrom: 'end' }, first.positions);
+    const seen = second.drain();
+    second.clock.now += 2000;
+    seen.push(...second.drain());
+    expect(seen).toEqual(numbered('line', 20, 100).trim().split('\n'));
+    expect(second.log.some((l) => l.includes('truncated while stopped'))).toBe(true);
+    expect(second.positions.all().map((p) => p.path)).toEqual([path]);
+  });
+
   it('after a restart, says so when the rotated file is gone, and reads the new one from its start', () => {
     const dir = tempDir();
     const path = join(dir, 'error.log');
