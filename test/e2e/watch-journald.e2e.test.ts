@@ -1,7 +1,7 @@
 /**
  * The journald source against a real journal: a private systemd-journald runs
- * in a mount namespace of its own (tmpfs over /run/systemd, a temporary folder
- * over /var/log/journal), `blocker watch` runs in that namespace, and lines go
+ * in a mount namespace of its own (a tmpfs over /run, temporary folders over
+ * /run/log/journal and /var/log/journal), `blocker watch` runs in that namespace, and lines go
  * in through systemd-cat (nsenter into the same namespace). The host's journal
  * is never touched. Where that cannot be set up (not root, no journald), the
  * suite is skipped with the reason; the cursor handling is also unit-tested
@@ -38,9 +38,13 @@ const suite = why.length ? describe.skip : describe;
 const SCRIPT = `
 set -e
 dir="$1"; journald="$2"; shift 2
-mount -t tmpfs tmpfs /run/systemd
-mkdir -p /run/systemd/journal
-mount --bind "$dir/journal" /var/log/journal
+# A private /run (its sockets and the volatile journal), so nothing is created on the host's.
+mount -t tmpfs tmpfs /run
+mkdir -p /run/systemd/journal /run/log/journal
+# journald keeps its journal in /run/log/journal (or /var/log/journal once flushed):
+# both are the test's own folders here, kept across the two runs.
+mount --bind "$dir/run-journal" /run/log/journal
+if [ -d /var/log/journal ]; then mount --bind "$dir/journal" /var/log/journal; fi
 "$journald" >"$dir/journald.log" 2>&1 &
 echo $! > "$dir/journald.pid"
 i=0; while [ ! -S /run/systemd/journal/stdout ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
@@ -111,13 +115,15 @@ suite('journald source with a real journal', () => {
     const dir = mkdtempSync(join(tmpdir(), 'blocker-journald-'));
     dirs.push(dir);
     mkdirSync(join(dir, 'journal'));
+    mkdirSync(join(dir, 'run-journal'));
     const database = join(dir, 'blocker.db');
     const config = join(dir, 'blocker.yaml');
     writeFileSync(
       config,
       YAML.stringify({
         database,
-        sources: [{ name: 'hb', type: 'journald', identifiers: ['hbtest'], format: 'go' }],
+        // The journal is the test's own: reading it from the start reads only what the test wrote.
+        sources: [{ name: 'hb', type: 'journald', identifiers: ['hbtest'], format: 'go', readFrom: 'start' }],
         policy: { maxRetry: 3, allow: ['127.0.0.0/8'], cdn: [] },
         firewall: { backend: 'dry-run' },
       }),
