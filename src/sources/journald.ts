@@ -177,6 +177,14 @@ export class JournaldSource implements Source {
         this.wake?.();
         return;
       }
+      if (/seek to cursor/i.test(this.stderrTail) && this.queue.size === 0) {
+        // A cursor journalctl cannot use (not one it wrote): starting over beats failing forever.
+        this.log.warn('stored journal cursor is not usable, reading from the end of the journal', {
+          source: this.name,
+          cursor: this.cursor ?? '',
+        });
+        this.cursor = null;
+      }
       const code = (r as { code?: string }).code;
       const message =
         code === 'ENOENT'

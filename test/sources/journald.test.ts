@@ -50,7 +50,7 @@ if (args.includes('--follow')) setInterval(() => {}, 1000);
 async function pollUntil(src: JournaldSource, want: number): Promise<SourceBatch[]> {
   const out: SourceBatch[] = [];
   let n = 0;
-  for (let i = 0; i < 200 && n < want; i++) {
+  for (let i = 0; i < 500 && n < want; i++) {
     const b = src.poll();
     if (b) {
       out.push(b);
@@ -117,13 +117,57 @@ describe('journald source', () => {
     );
     open.push(src);
     const lines: string[] = [];
-    for (let i = 0; i < 200 && !src.ended; i++) {
+    for (let i = 0; i < 500 && !src.ended; i++) {
       lines.push(...(src.poll()?.lines ?? []));
       await new Promise((r) => setTimeout(r, 10));
     }
     expect(src.ended).toBe(true);
     expect(lines).toHaveLength(recorded.length);
     expect(readFileSync(fake.argsFile, 'utf8')).not.toContain('--follow');
+  });
+
+  it('drops a stored cursor journalctl refuses, and starts again without it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'blocker-journal-'));
+    dirs.push(dir);
+    const command = join(dir, 'journalctl');
+    const argsFile = join(dir, 'args');
+    // Refuses any cursor the way journalctl does ("Failed to seek to cursor: Invalid argument", exit 1).
+    writeFileSync(
+      command,
+      `#!${process.execPath}
+const fs = require('node:fs');
+fs.appendFileSync(${JSON.stringify(argsFile)}, JSON.stringify(process.argv.slice(2)) + '\\n');
+if (process.argv.some((a) => a.startsWith('--after-cursor='))) { process.stderr.write('Failed to seek to cursor: Invalid argument\\n'); process.exit(1); }
+setInterval(() => {}, 1000);
+`,
+    );
+    chmodSync(command, 0o755);
+    const warnings: string[] = [];
+    const src = new JournaldSource(
+      { name: 'hy', units: [], identifiers: ['hysteria'], readFrom: 'end', command },
+      'not-a-cursor',
+      { ...quiet, warn: (m) => warnings.push(m) },
+    );
+    open.push(src);
+    src.poll();
+    let error: unknown = null;
+    for (let i = 0; i < 300 && !error; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      try {
+        src.poll();
+      } catch (e) {
+        error = e;
+      }
+    }
+    expect(String(error)).toMatch(/Failed to seek to cursor/);
+    expect(warnings).toEqual(['stored journal cursor is not usable, reading from the end of the journal']);
+    src.poll(); // the daemon's retry
+    const read = () => readFileSync(argsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
+    for (let i = 0; i < 300 && read().length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    const calls = read();
+    expect(calls).toHaveLength(2);
+    expect(calls[1]).toContain('--lines=0');
+    expect(calls[1]!.some((a) => a.startsWith('--after-cursor'))).toBe(false);
   });
 
   it('reports a missing journalctl as a clear error of this source', async () => {
@@ -135,7 +179,7 @@ describe('journald source', () => {
     open.push(src);
     expect(src.poll()).toBeNull();
     let error: unknown = null;
-    for (let i = 0; i < 100 && !error; i++) {
+    for (let i = 0; i < 300 && !error; i++) {
       await new Promise((r) => setTimeout(r, 10));
       try {
         src.poll();
