@@ -7,7 +7,7 @@
  * exactly one failure per line written.
  */
 import { execa } from 'execa';
-import { copyFileSync, mkdtempSync, renameSync, rmSync, truncateSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, renameSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -74,7 +74,9 @@ describe('Daemon under rotation while lines are written', () => {
     });
     const running = daemon.run();
     const writer = execa(process.execPath, ['-e', WRITER, log], { reject: false });
-    await sleep(300);
+    // Until the writer is up and writing (a loaded machine starts node slowly).
+    for (let i = 0; i < 400 && !(existsSync(log) && statSync(log).size > 0); i++) await sleep(25);
+    await sleep(200);
 
     // logrotate "create": rename, create, then the server reopens — a while later, so lines still go to the old file.
     renameSync(log, `${log}.1`);
