@@ -114,19 +114,16 @@ export function checkText(r: ReplayReport, diagnoses: readonly Diagnosis[], top 
 
   if (r.bans.length === 0) out += '\nwould ban no one\n';
   else {
-    out += `\nwould issue ${r.bans.length} ban(s):\n`;
-    out += table(
-      ['IP', 'FAILURES', 'AT', 'UNTIL', 'REASON'],
-      r.bans.map((b) => [b.ip, b.failures, iso(b.at)!, iso(b.until)!, b.reason]),
-    );
+    out += `\nwould issue ${n(r.bans.length)} ban(s):\n`;
+    out += capped(['IP', 'FAILURES', 'AT', 'UNTIL', 'REASON'], r.bans, (b) => [b.ip, b.failures, iso(b.at)!, iso(b.until)!, b.reason]);
   }
   if (r.spared.length) {
     out += `\nreached the threshold but protected (never banned):\n`;
-    out += table(['IP', 'FAILURES', 'AT', 'PROTECTED BY', 'NOTE'], r.spared.map((s) => [s.ip, s.failures, iso(s.at)!, s.by, s.note]));
+    out += capped(['IP', 'FAILURES', 'AT', 'PROTECTED BY', 'NOTE'], r.spared, (s) => [s.ip, s.failures, iso(s.at)!, s.by, s.note]);
   }
   if (r.held.length) {
     out += `\nheld back by the circuit breaker (would have been banned):\n`;
-    out += table(['IP', 'FAILURES', 'AT', 'REASON'], r.held.map((h) => [h.ip, h.failures, iso(h.at)!, h.reason]));
+    out += capped(['IP', 'FAILURES', 'AT', 'REASON'], r.held, (h) => [h.ip, h.failures, iso(h.at)!, h.reason]);
   }
   if (diagnoses.length) {
     out += '\ndiagnosis:\n';
@@ -134,6 +131,15 @@ export function checkText(r: ReplayReport, diagnoses: readonly Diagnosis[], top 
   }
   return out;
 }
+
+/** A table of the first LIST_MAX rows; a terminal is no place for ten thousand (--json has them all). */
+function capped<T>(head: string[], rows: readonly T[], row: (x: T) => (string | number)[]): string {
+  let out = table(head, rows.slice(0, LIST_MAX).map(row));
+  if (rows.length > LIST_MAX) out += `… and ${n(rows.length - LIST_MAX)} more (--json lists them all)\n`;
+  return out;
+}
+
+const LIST_MAX = 50;
 
 /** "reading: 120.5 MB, 812,000 lines, 1,030,000 lines/s" on one rewritten stderr line. */
 function progressLine(): { update: (bytes: number, lines: number) => void; done: () => void } {

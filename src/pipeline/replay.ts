@@ -71,7 +71,9 @@ export interface ReplayOptions {
   onProgress?: (bytes: number, lines: number) => void;
 }
 
-const CAUSE_INDEX = new Map<Cause, number>(CAUSES.map((c, i) => [c, i]));
+const CAUSE_INDEX = Object.fromEntries(CAUSES.map((c, i) => [c, i])) as Record<Cause, number>;
+/** Per address: a failure count per cause, then the total, in one flat array (50k small arrays cost far more). */
+const ROW = CAUSES.length + 1;
 
 /**
  * Offline replay for `blocker check`: the same signatures and policy as the
@@ -81,7 +83,8 @@ const CAUSE_INDEX = new Map<Cause, number>(CAUSES.map((c, i) => [c, i]));
  */
 export async function replay(files: readonly string[], opts: ReplayOptions): Promise<ReplayReport> {
   const byCause = new Array<number>(CAUSES.length).fill(0);
-  const perIp = new Map<string, Int32Array>();
+  const rowOf = new Map<string, number>();
+  let tally = new Int32Array(ROW * 1024);
   const formats: Record<string, FormatCounts> = {};
   const report: ReplayReport = {
     lines: 0,
@@ -134,12 +137,20 @@ export async function replay(files: readonly string[], opts: ReplayOptions): Pro
         if (report.from === null || r.time < report.from) report.from = r.time;
         if (report.to === null || r.time > report.to) report.to = r.time;
       }
-      const ci = CAUSE_INDEX.get(r.cause)!;
+      const ci = CAUSE_INDEX[r.cause];
       byCause[ci]!++;
-      let row = perIp.get(r.ip.text);
-      if (!row) perIp.set(r.ip.text, (row = new Int32Array(CAUSES.length + 1)));
-      row[ci]!++;
-      row[CAUSES.length]!++;
+      let row = rowOf.get(r.ip.text);
+      if (row === undefined) {
+        row = rowOf.size * ROW;
+        rowOf.set(r.ip.text, row);
+        if (row + ROW > tally.length) {
+          const grown = new Int32Array(tally.length * 2);
+          grown.set(tally);
+          tally = grown;
+        }
+      }
+      tally[row + ci]!++;
+      tally[row + ROW - 1]!++;
       const at = r.time ?? clock;
       for (const d of observe(state, opts.rules, { ip: r.ip, time: at, reason: r.reason, cause: r.cause }, at)) record(report, d);
     };
@@ -161,10 +172,10 @@ export async function replay(files: readonly string[], opts: ReplayOptions): Pro
   }
 
   for (const [i, c] of CAUSES.entries()) report.byCause[c] = byCause[i]!;
-  report.ips = [...perIp].map(([ip, row]) => {
+  report.ips = [...rowOf].map(([ip, row]) => {
     const causes: Partial<Record<Cause, number>> = {};
-    for (const [i, c] of CAUSES.entries()) if (row[i]) causes[c] = row[i];
-    return { ip, failures: row[CAUSES.length]!, causes };
+    for (const [i, c] of CAUSES.entries()) if (tally[row + i]) causes[c] = tally[row + i];
+    return { ip, failures: tally[row + ROW - 1]!, causes };
   });
   report.ips.sort((a, b) => b.failures - a.failures || (a.ip < b.ip ? -1 : 1));
   return report;

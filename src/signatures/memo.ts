@@ -42,3 +42,65 @@ export function memoParseIp(): (text: string) => Ip | null {
     return ip;
   };
 }
+
+/**
+ * Like memoParseIp, for the address at `text[from…to)`, without cutting it out
+ * first: the hash and the comparison read the characters in place, so a known
+ * address (nearly every one, in a busy log) costs no string at all.
+ */
+export function addressInterner(): (text: string, from: number, to: number) => Ip | null {
+  let bits = 12;
+  let keys: string[] = [];
+  let hashes = new Int32Array(1 << bits);
+  let values: (Ip | null)[] = [];
+  let used = new Uint8Array(1 << bits);
+  let size = 0;
+
+  const place = (h: number, key: string, value: Ip | null): void => {
+    const mask = (1 << bits) - 1;
+    let i = h & mask;
+    while (used[i]) i = (i + 1) & mask;
+    used[i] = 1;
+    keys[i] = key;
+    hashes[i] = h;
+    values[i] = value;
+    size++;
+  };
+  const reset = (newBits: number): void => {
+    bits = newBits;
+    keys = new Array<string>(1 << bits);
+    hashes = new Int32Array(1 << bits);
+    values = new Array<Ip | null>(1 << bits);
+    used = new Uint8Array(1 << bits);
+    size = 0;
+  };
+  reset(bits);
+
+  return (text, from, to) => {
+    const len = to - from;
+    let h = 0x811c9dc5 ^ len;
+    for (let i = from; i < to; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+    const mask = (1 << bits) - 1;
+    for (let i = h & mask; used[i]; i = (i + 1) & mask) {
+      if (hashes[i] !== h) continue;
+      const k = keys[i]!;
+      if (k.length !== len) continue;
+      let j = 0;
+      while (j < len && k.charCodeAt(j) === text.charCodeAt(from + j)) j++;
+      if (j === len) return values[i]!;
+    }
+    // A flat copy, not a slice: a slice would keep the whole read buffer it came from alive.
+    const key = Buffer.from(text.slice(from, to), 'utf16le').toString('utf16le');
+    const ip = parseIp(key);
+    if (size * 2 >= 1 << bits) {
+      if (size >= MAX_INTERNED) reset(bits);
+      else {
+        const [ok, oh, ov, ou] = [keys, hashes, values, used];
+        reset(bits + 1);
+        for (let i = 0; i < ou.length; i++) if (ou[i]) place(oh[i]!, ok[i]!, ov[i]!);
+      }
+    }
+    place(h, key, ip);
+    return ip;
+  };
+}

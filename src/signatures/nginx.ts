@@ -1,6 +1,6 @@
 import { causeOf, causeOfAll, type Cause } from './causes.js';
 import { slashedLocalTimeParser } from './log-time.js';
-import { memo, memoParseIp } from './memo.js';
+import { addressInterner, memo, memoParseIp } from './memo.js';
 import { opensslReasons } from './openssl.js';
 import { startsWithSlashedStamp, type SignatureOptions } from './options.js';
 import { syslogPrefixParser } from './syslog-prefix.js';
@@ -67,38 +67,37 @@ function head(r: string): { msg: number; pid: number } | null {
 /**
  * From just after ", client: " to the end of the line: the address, then
  * ", server: " and the listen address ([v6]:port, host:port, unix:path) as the
- * last thing on the line. Returns the address text, or null.
+ * last thing on the line. Returns where the address ends, or -1.
  */
-function tail(r: string, from: number): string | null {
+function tail(r: string, from: number): number {
   const comma = r.indexOf(', server: ', from);
-  if (comma <= from || comma - from > 64) return null;
-  for (let i = from; i < comma; i++) if (r.charCodeAt(i) <= 32) return null;
-  const addr = r.slice(from, comma);
-  if (addr.indexOf(',') >= 0) return null;
+  if (comma <= from || comma - from > 64) return -1;
+  for (let i = from; i < comma; i++) if (r.charCodeAt(i) <= 32) return -1;
+  for (let i = from; i < comma; i++) if (r.charCodeAt(i) === 44) return -1;
   const s = comma + 10;
   const end = r.length;
-  if (s >= end || end - s > 300) return null;
+  if (s >= end || end - s > 300) return -1;
   if (r.startsWith('unix:', s)) {
-    for (let i = s; i < end; i++) if (r.charCodeAt(i) <= 32 || r.charCodeAt(i) === 44) return null;
-    return addr;
+    for (let i = s; i < end; i++) if (r.charCodeAt(i) <= 32 || r.charCodeAt(i) === 44) return -1;
+    return comma;
   }
   let i = s;
   if (r.charCodeAt(s) === 91) {
     const close = r.indexOf(']', s);
-    if (close < 0 || close - s < 3 || close - s > 46) return null;
-    for (i = s + 1; i < close; i++) if (!isHexDigit(r.charCodeAt(i)) && r.charCodeAt(i) !== 58 && r.charCodeAt(i) !== 46) return null;
+    if (close < 0 || close - s < 3 || close - s > 46) return -1;
+    for (i = s + 1; i < close; i++) if (!isHexDigit(r.charCodeAt(i)) && r.charCodeAt(i) !== 58 && r.charCodeAt(i) !== 46) return -1;
     i = close + 1;
-    if (i === end) return addr;
-    if (r.charCodeAt(i) !== 58 || end - i < 2 || end - i > 6) return null;
-    for (i++; i < end; i++) if (!isDigit(r.charCodeAt(i))) return null;
-    return addr;
+    if (i === end) return comma;
+    if (r.charCodeAt(i) !== 58 || end - i < 2 || end - i > 6) return -1;
+    for (i++; i < end; i++) if (!isDigit(r.charCodeAt(i))) return -1;
+    return comma;
   }
   // host, host:port or v4:port, in [\w.:-]
   for (; i < end; i++) {
     const c = r.charCodeAt(i);
-    if (!(isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 46 || c === 58 || c === 45)) return null;
+    if (!(isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 46 || c === 58 || c === 45)) return -1;
   }
-  return addr;
+  return comma;
 }
 
 function isDigit(c: number): boolean {
@@ -113,6 +112,7 @@ export function createNginxSignature(opts: SignatureOptions): Signature {
   const parseTime = slashedLocalTimeParser();
   const syslog = syslogPrefixParser(opts.now);
   const parseIp = memoParseIp();
+  const internIp = addressInterner();
   const reasonOf = memo(reasonOfMessage);
 
   function trusted(pid: number, next: string | undefined): boolean {
@@ -127,13 +127,14 @@ export function createNginxSignature(opts: SignatureOptions): Signature {
     if (!h) return null;
     const msgEnd = client - WHILE_HANDSHAKING.length;
     if (msgEnd <= h.msg || msgEnd - h.msg > 600) return null;
-    const addr = tail(record, client + CLIENT.length);
-    if (addr === null) return null;
+    const from = client + CLIENT.length;
+    const to = tail(record, from);
+    if (to < 0) return null;
     const message = record.slice(h.msg, msgEnd);
     // One record has one client field; a second one is text that was put there.
     if (message.indexOf(CLIENT) >= 0) return UNTRUSTED;
     if (!trusted(h.pid, next)) return UNTRUSTED;
-    const ip = parseIp(addr);
+    const ip = internIp(record, from, to);
     if (!ip) return UNPARSABLE;
     const { reason, cause } = reasonOf(message);
     return { time: parseTime(record), ip, reason, cause };
