@@ -116,6 +116,8 @@ export class Daemon {
   private activity = false;
   private wake: (() => void) | null = null;
   private summary = { since: 0, lines: 0, matched: 0, bans: 0, unbans: 0, pruned: 0 };
+  /** Lines cut at maxLineBytes up to the last summary (sources count since they started). */
+  private cutReported = 0;
   private readonly decisions: DecisionSink;
   private readonly events: DaemonEvents;
   /** Revision of the database's policy data (allow list, CDN lists) that `rules` holds; -1: not loaded. */
@@ -416,7 +418,9 @@ export class Daemon {
     if (every > 0 && this.summary.since + every <= now) {
       const s = this.summary;
       if (s.lines || s.bans || s.unbans) {
-        const cut = this.running.reduce((n, r) => n + (r.source?.cutLines ?? 0), 0);
+        const cutTotal = this.running.reduce((n, r) => n + (r.source?.cutLines ?? 0), 0);
+        const cut = cutTotal - this.cutReported;
+        this.cutReported = cutTotal;
         const failing = this.running.filter((r) => r.errors > 0).map((r) => r.config.name);
         log.info('summary', {
           period: `${Math.round((now - s.since) / 1000)}s`,
