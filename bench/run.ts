@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { firewallBench } from './firewall.bench.js';
 import { liveBench } from './live.bench.js';
 import { parseBench } from './parse.bench.js';
 import type { BenchModule } from './types.js';
@@ -11,7 +12,7 @@ import type { BenchModule } from './types.js';
  * To add a benchmark, write bench/<name>.bench.ts exporting a BenchModule and
  * add it to this list.
  */
-const MODULES: BenchModule[] = [parseBench, liveBench];
+const MODULES: BenchModule[] = [parseBench, liveBench, firewallBench];
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const wanted = process.argv.slice(2);

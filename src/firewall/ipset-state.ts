@@ -1,4 +1,3 @@
-import { parseCidr } from '../net/address.js';
 import type { KernelMember } from './members.js';
 import { RULE_COMMENT } from './ipset-script.js';
 
@@ -18,7 +17,7 @@ export interface IpsetHeader {
 export interface IpsetState {
   readonly header: IpsetHeader;
   readonly members: KernelMember[];
-  /** Members that are not one address or network of the set's family. */
+  /** Lines that name no member at all (members of the wrong family are found when compared). */
   readonly unreadable: number;
 }
 
@@ -46,14 +45,14 @@ export function readIpsetSave(text: string, name: string, family: 4 | 6): IpsetS
         timeouts: opts.has('timeout'),
       };
     } else if (w[0] === 'add') {
-      const net = parseCidr(w[2] ?? '');
-      if (!net || net.family !== family) {
+      const text = w[2];
+      if (!text) {
         unreadable++;
         continue;
       }
       const at = w.indexOf('timeout', 3);
       const seconds = at > 0 ? Number(w[at + 1]) : 0;
-      members.push({ set: name, net, remainingMs: seconds > 0 ? seconds * 1000 : null });
+      members.push({ set: name, family, text, remainingMs: seconds > 0 ? seconds * 1000 : null });
     }
   }
   return header ? { header, members, unreadable } : null;

@@ -205,13 +205,14 @@ export function createIpsetBackend(
             removed += state.members.length + state.unreadable;
           } else {
             const d = diffMembers(state.members, want, { maxTtlMs: MAX_TTL_MS });
+            const unreadable = state.unreadable + (d.unreadable.get(name) ?? 0);
             added += d.add.length;
-            removed += d.remove.length + state.unreadable;
+            removed += d.remove.length + unreadable;
             refreshed += d.refresh.length;
             const tooSmall = (state.header.maxElem ?? 0) < need;
-            if (tooSmall || state.unreadable) {
+            if (tooSmall || unreadable) {
               if (tooSmall) repairs.push(`ipset ${name} had maxelem ${String(state.header.maxElem)}, too small for ${want.length} members with headroom: now ${need}`);
-              if (state.unreadable) repairs.push(`ipset ${name} held ${state.unreadable} member(s) of another family`);
+              if (unreadable) repairs.push(`ipset ${name} held ${unreadable} member(s) that are not addresses or networks of its family`);
               restore.push(...replaceLines(o.table, f, want.map((p) => p.entry), need));
             } else {
               restore.push(...delLines(name, d.remove.map((r) => r.net)));

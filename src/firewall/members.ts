@@ -7,11 +7,17 @@ import type { FirewallEntry } from './backend.js';
  * changes to make go out.
  */
 
-/** One element as read back from the kernel. */
+/**
+ * One element as read back from the kernel, as the kernel wrote it. It is
+ * parsed only when it matches no wanted member (parsing 100k of them would
+ * cost a fifth of a second per reconcile for nothing).
+ */
 export interface KernelMember {
   /** Our name for the set it is in. */
   readonly set: string;
-  readonly net: Cidr;
+  /** The set's address family: an element of another family is not a member. */
+  readonly family: 4 | 6;
+  readonly text: string;
   /** Time left before the kernel drops it; null: it never times out. */
   readonly remainingMs: number | null;
 }
@@ -29,6 +35,8 @@ export interface MemberDiff {
   readonly refresh: Placed[];
   /** In our sets, not wanted. */
   readonly remove: { readonly set: string; readonly net: Cidr }[];
+  /** Sets holding elements that are not one address or network of the set's family, with how many. */
+  readonly unreadable: Map<string, number>;
 }
 
 export function memberKey(set: string, net: Cidr): string {
@@ -55,21 +63,34 @@ export function diffMembers(
   wanted: readonly Placed[],
   opts: { maxTtlMs?: number } = {},
 ): MemberDiff {
-  const have = new Map<string, KernelMember>();
-  for (const m of kernel) have.set(memberKey(m.set, m.net), m);
-  const add: Placed[] = [];
+  const want = new Map<string, Placed>();
+  for (const p of wanted) want.set(memberKey(p.set, p.entry.net), p);
   const refresh: Placed[] = [];
-  for (const p of wanted) {
-    const key = memberKey(p.set, p.entry.net);
-    const k = have.get(key);
-    if (!k) add.push(p);
-    else {
-      have.delete(key);
-      if (timeoutDrifted(k.remainingMs, p.entry.ttlMs, opts.maxTtlMs)) refresh.push(p);
-    }
+  const remove: { set: string; net: Cidr }[] = [];
+  const unreadable = new Map<string, number>();
+  const seen = (key: string, k: KernelMember) => {
+    const p = want.get(key)!;
+    want.delete(key);
+    if (timeoutDrifted(k.remainingMs, p.entry.ttlMs, opts.maxTtlMs)) refresh.push(p);
+  };
+  const strangers: KernelMember[] = [];
+  for (const k of kernel) {
+    const key = `${k.set} ${k.text}`;
+    if (want.has(key)) seen(key, k);
+    else strangers.push(k);
   }
-  const remove = [...have.values()].map((m) => ({ set: m.set, net: m.net }));
-  return { add, refresh, remove };
+  // Only what matched nothing as written is parsed: a member the kernel writes in another form, or a stranger.
+  for (const k of strangers) {
+    const net = parseCidr(k.text);
+    if (!net || net.family !== k.family) {
+      unreadable.set(k.set, (unreadable.get(k.set) ?? 0) + 1);
+      continue;
+    }
+    const key = memberKey(k.set, net);
+    if (want.has(key)) seen(key, k);
+    else remove.push({ set: k.set, net });
+  }
+  return { add: [...want.values()], refresh, remove, unreadable };
 }
 
 /**

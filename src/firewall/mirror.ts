@@ -51,7 +51,7 @@ export class Mirror {
     const out: KernelMember[] = [];
     for (const m of this.members.values()) {
       if (m.until !== null && m.until <= now) continue;
-      out.push({ set: m.set, net: m.net, remainingMs: m.until === null ? null : m.until - now });
+      out.push({ set: m.set, family: m.net.family, text: m.net.text, remainingMs: m.until === null ? null : m.until - now });
     }
     return out;
   }

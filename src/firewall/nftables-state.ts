@@ -1,4 +1,3 @@
-import { parseCidr, type Cidr } from '../net/address.js';
 import type { KernelMember } from './members.js';
 import { chainsOf, ruleSpecs, SETS, type NftOptions, type NftSet } from './nftables-script.js';
 
@@ -12,10 +11,10 @@ export interface NftView {
   readonly repairs: string[];
   /** What is wrong that only deleting and recreating the table puts right (a set with other flags, a chain with another hook…). */
   readonly rebuild: string[];
-  /** Members of our sets that read as addresses or networks. */
+  /** Members of our sets written as addresses or networks (checked against the set's family when compared). */
   readonly members: KernelMember[];
-  /** Sets holding elements that are not one address or network of the set's family (ranges someone added): flushed and refilled. */
-  readonly unreadable: Map<NftSet, number>;
+  /** Sets holding elements that are not one address or network (ranges someone added): flushed and refilled. */
+  readonly unreadable: Map<string, number>;
 }
 
 type Json = Record<string, unknown>;
@@ -123,7 +122,7 @@ function ruleSpec(expr: unknown): string {
     .join(' ');
 }
 
-/** One element of a set, or null when it is not a single address or network of the set's family. */
+/** One element of a set as nft wrote it, or null when it is not written as an address or network (a range). */
 function member(set: NftSet, family: 4 | 6, e: unknown): KernelMember | null {
   let val: unknown = e;
   let remainingMs: number | null = null;
@@ -132,11 +131,10 @@ function member(set: NftSet, family: 4 | 6, e: unknown): KernelMember | null {
     const left = typeof e.elem.expires === 'number' ? e.elem.expires : e.elem.timeout;
     if (typeof left === 'number') remainingMs = left * 1000;
   }
-  let net: Cidr | null = null;
-  if (typeof val === 'string') net = parseCidr(val);
+  let text: string | null = null;
+  if (typeof val === 'string') text = val;
   else if (isObject(val) && isObject(val.prefix) && typeof val.prefix.addr === 'string' && typeof val.prefix.len === 'number') {
-    net = parseCidr(`${val.prefix.addr}/${val.prefix.len}`);
+    text = `${val.prefix.addr}/${val.prefix.len}`;
   }
-  if (!net || net.family !== family) return null;
-  return { set, net, remainingMs };
+  return text === null ? null : { set, family, text, remainingMs };
 }

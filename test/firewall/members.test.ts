@@ -4,7 +4,7 @@ import { Mirror } from '../../src/firewall/mirror.js';
 import { parseCidr, type Cidr } from '../../src/net/address.js';
 
 const net = (s: string) => parseCidr(s)!;
-const k = (set: string, s: string, remainingMs: number | null): KernelMember => ({ set, net: net(s), remainingMs });
+const k = (set: string, text: string, remainingMs: number | null): KernelMember => ({ set, family: text.includes(':') ? 6 : 4, text, remainingMs });
 const want = (set: string, s: string, ttlMs: number | null) => ({ set, entry: { net: net(s), ttlMs } });
 
 describe('diffMembers', () => {
@@ -16,6 +16,18 @@ describe('diffMembers', () => {
     expect(d.add.map((p) => p.entry.net.text)).toEqual(['2001:db8::2', '198.51.100.9']);
     expect(d.refresh.map((p) => p.entry.net.text)).toEqual(['198.51.100.2']);
     expect(d.remove.map((r) => `${r.set} ${r.net.text}`)).toEqual(['v6 2001:db8::1', 'v4net 198.51.100.9']);
+    expect(d.unreadable.size).toBe(0);
+  });
+
+  it('matches a member the kernel writes in another form, and counts what is no member of the family', () => {
+    const d = diffMembers(
+      [k('v6', '2001:0db8::0001', 60_000), { set: 'v6', family: 6, text: '::ffff:198.51.100.9', remainingMs: null }, k('v4', 'nonsense', null), k('v4', '198.51.100.1 }', null)],
+      [want('v6', '2001:db8::1', 60_000)],
+    );
+    expect(d.add).toEqual([]);
+    expect(d.refresh).toEqual([]);
+    expect(d.remove).toEqual([]);
+    expect([...d.unreadable]).toEqual([['v6', 1], ['v4', 2]]);
   });
 
   it('treats permanence and timeouts as different, and a few seconds as noise', () => {

@@ -58,7 +58,7 @@ describe('nftables backend', () => {
     // The foreign counter needs the table rebuilt; the rest is counted all the same.
     expect(r.recreated).toBe(true);
     expect(r.repairs).toContain('table inet blocker holds a counter "extra" that blocker does not create');
-    expect(r.repairs).toContain('set v4net held 1 element(s) that are not addresses or networks');
+    expect(r.repairs).toContain('set v4net held 1 element(s) that are not addresses or networks of its family');
     expect(r).toMatchObject({ added: 2, removed: 2, refreshed: 1 });
     const lines = f.scripts[0]!.trim().split('\n');
     expect(lines.slice(0, 2)).toEqual(['add table inet blocker', 'delete table inet blocker']);
