@@ -4,7 +4,7 @@ import { formatV6, v6Groups } from './v6.js';
 // Addresses fail again and again: remember recent answers (bounded).
 const texts = new Map<string, string>();
 const nets = new Map<string, Cidr>();
-const MEMO = 65_536;
+const MEMO = 8192;
 
 /** The network of `len` bits that holds `ip` (2001:db8:77:1::5, 64 → 2001:db8:77:1::/64). */
 export function prefixOf(ip: Ip, len: number): Cidr {

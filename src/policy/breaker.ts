@@ -18,6 +18,7 @@ export interface BreakerRules {
 
 /** The window is kept as a ring of this many buckets (so it is accurate to a tenth of it). */
 const BUCKETS = 10;
+const SEEN_KEPT = 50_000;
 
 export interface BreakerState {
   /** Per slot of the ring: which bucket it holds, and that bucket's counts. */
@@ -100,8 +101,10 @@ export function countFailure(s: BreakerState, rules: BreakerRules, key: string, 
   if (certRejected) s.certRejected[i]!++;
   const last = s.seen.get(key);
   if (last === undefined) {
-    // Past a few times the threshold, more addresses change nothing but memory.
-    const cap = rules.maxAddresses * 4;
+    // Addresses that left the window stay until the map is this full: sweeping them
+    // out as they leave would rebuild the map all the time. Past the cap (a few
+    // times the threshold at least), more addresses change nothing but memory.
+    const cap = Math.max(rules.maxAddresses * 4, SEEN_KEPT);
     if (s.seen.size >= cap) sweep(s, oldest);
     if (s.seen.size >= cap) return;
     s.seen.set(key, idx);

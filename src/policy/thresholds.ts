@@ -37,8 +37,28 @@ export interface PolicyRules {
 
 interface PrefixWindow {
   times: number[];
-  /** Each failing address of the prefix and its latest failure. */
-  addresses: Map<string, number>;
+  /**
+   * Each failing address of the prefix and its latest failure, side by side.
+   * Arrays, not a map: there are at most maxAddresses of them, and a flood can
+   * bring one window per /64.
+   */
+  addresses: string[];
+  lastFailed: number[];
+}
+
+/** Notes that `addr` failed at `time`, dropping addresses whose last failure left the window. */
+function seeAddress(w: PrefixWindow, addr: string, time: number, from: number): void {
+  const i = w.addresses.indexOf(addr);
+  if (i < 0) {
+    w.addresses.push(addr);
+    w.lastFailed.push(time);
+  } else if (w.lastFailed[i]! < time) w.lastFailed[i] = time;
+  for (let j = w.addresses.length - 1; j >= 0; j--) {
+    if (w.lastFailed[j]! < from) {
+      w.addresses.splice(j, 1);
+      w.lastFailed.splice(j, 1);
+    }
+  }
 }
 
 /** What the policy remembers between events. */
@@ -212,15 +232,13 @@ function countPrefix(
 ): Decision | null {
   const from = ev.time - rules.findTime;
   let w = state.prefixes.get(key);
-  if (!w) state.prefixes.set(key, (w = { times: [], addresses: new Map() }));
+  if (!w) state.prefixes.set(key, (w = { times: [], addresses: [], lastFailed: [] }));
   for (let i = 0; i < weight; i++) insertSorted(w.times, ev.time);
   keepRecent(w.times, from, p.maxRetry);
-  const last = w.addresses.get(ev.ip.text);
-  if (last === undefined || last < ev.time) w.addresses.set(ev.ip.text, ev.time);
-  for (const [a, t] of w.addresses) if (t < from) w.addresses.delete(a);
+  seeAddress(w, ev.ip.text, ev.time, from);
   const total = countInWindow(w.times, from, ev.time);
   let distinct = 0;
-  for (const t of w.addresses.values()) if (t <= ev.time) distinct++;
+  for (const t of w.lastFailed) if (t <= ev.time) distinct++;
   if (total < p.maxRetry && distinct < p.maxAddresses) return null;
   state.prefixes.delete(key);
   const what = () =>
@@ -310,7 +328,7 @@ export function prune(state: PolicyState, rules: PolicyRules, now: number): void
   for (const [key, until] of state.bannedUntil) if (until <= now) state.bannedUntil.delete(key);
   for (const [key, w] of state.prefixes) {
     let newest = Number.NEGATIVE_INFINITY;
-    for (const t of w.addresses.values()) if (t > newest) newest = t;
+    for (const t of w.lastFailed) if (t > newest) newest = t;
     if (newest < from) state.prefixes.delete(key);
   }
   if (rules.escalation) {
@@ -387,10 +405,10 @@ export function restore(
     const key = prefixText(f.ip, p.prefixLength);
     if ((data.banEnds?.get(key) ?? Number.NEGATIVE_INFINITY) >= f.at) continue;
     let w = state.prefixes.get(key);
-    if (!w) state.prefixes.set(key, (w = { times: [], addresses: new Map() }));
+    if (!w) state.prefixes.set(key, (w = { times: [], addresses: [], lastFailed: [] }));
     for (let i = 0; i < weight; i++) insertSorted(w.times, f.at);
     if (w.times.length > p.maxRetry) w.times.splice(0, w.times.length - p.maxRetry);
-    w.addresses.set(f.ip.text, Math.max(f.at, w.addresses.get(f.ip.text) ?? f.at));
+    seeAddress(w, f.ip.text, f.at, Number.NEGATIVE_INFINITY);
   }
 }
 
