@@ -128,6 +128,8 @@ export type Decision =
     };
 
 const HOUR = 3_600_000;
+/** Repeat offenders remembered in memory for escalation (the database keeps them all). */
+export const MAX_HISTORY = 200_000;
 /** Entries held during one storm that are remembered so as to be reported once; past that, each hold is reported. */
 const MAX_HELD_REMEMBERED = 100_000;
 
@@ -271,7 +273,11 @@ function reach(state: PolicyState, rules: PolicyRules, ip: Ip, net: Cidr, failur
   const until = now + duration;
   state.bannedUntil.set(net.text, until);
   if (esc) {
-    if (!history) state.history.set(net.text, (history = []));
+    if (!history) {
+      // Bounded: past the cap the entry banned longest ago is forgotten (a flood of one-off addresses).
+      if (state.history.size >= MAX_HISTORY) state.history.delete(state.history.keys().next().value!);
+      state.history.set(net.text, (history = []));
+    }
     history.push(now);
   }
   const repeat = offence > 1 ? `; ban ${offence} within ${formatDuration(esc!.rememberFor)}: ${formatDuration(duration)}` : '';
@@ -386,7 +392,11 @@ export function restore(
     state.bannedUntil.set(b.net.text, b.until ?? Number.POSITIVE_INFINITY);
     if (b.since !== undefined) since.set(b.net.text, b.since);
   }
-  if (data.history && rules.escalation) for (const [k, v] of data.history) state.history.set(k, [...v]);
+  if (data.history && rules.escalation) {
+    // Oldest first, so that past the cap the most recent offenders are the ones kept.
+    const entries = [...data.history].sort((a, b) => a[1][a[1].length - 1]! - b[1][b[1].length - 1]!);
+    for (const [k, v] of entries.slice(-MAX_HISTORY)) state.history.set(k, [...v]);
+  }
   for (const f of data.failures) {
     const weight = weightOf(rules, f.cause);
     if (weight <= 0) continue;
