@@ -42,7 +42,8 @@ describe('watch with metrics and hooks', () => {
       config,
       YAML.stringify({
         database: join(dir, 'blocker.db'),
-        sources: [{ name: 'app', type: 'file', path: log, format: 'go' }],
+        // start: the lines are appended while the daemon may still be starting; `end` could skip them.
+        sources: [{ name: 'app', type: 'file', path: log, format: 'go', readFrom: 'start' }],
         policy: { maxRetry: 3, cdn: [] },
         firewall: { backend: 'dry-run' },
         watch: { pollInterval: '50ms' },
