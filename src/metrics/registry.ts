@@ -18,6 +18,8 @@ interface Family {
 
 export interface Counter {
   inc(labels?: Labels, by?: number): void;
+  /** One series' increment with its label set rendered once: for hot paths (one call per log line). */
+  series(labels?: Labels): (by?: number) => void;
   /** Makes a series visible at 0 before anything happened (a rate() needs a starting point). */
   touch(labels?: Labels): void;
 }
@@ -53,6 +55,11 @@ export class Registry {
         if (by < 0) throw new Error(`counter ${name} cannot decrease`);
         const key = this.key(f, labels);
         f.series.set(key, (f.series.get(key) ?? 0) + by);
+      },
+      series: (labels = {}) => {
+        const key = this.key(f, labels);
+        if (!f.series.has(key)) f.series.set(key, 0);
+        return (by = 1) => void f.series.set(key, f.series.get(key)! + by);
       },
       touch: (labels = {}) => {
         const key = this.key(f, labels);

@@ -58,6 +58,7 @@ export class Telemetry implements DaemonEvents {
     Counter
   >;
   private readonly lastTick;
+  private readonly failureSeries = new Map<string, (by?: number) => void>();
 
   constructor(
     private readonly store: Store,
@@ -135,7 +136,11 @@ export class Telemetry implements DaemonEvents {
   }
 
   failure(source: string, format: string, cause: Cause): void {
-    this.c.failures.inc({ source, format, cause });
+    // Once per failure line: the series is looked up by a short key, its labels rendered once.
+    const key = `${source}\n${format}\n${cause}`;
+    let inc = this.failureSeries.get(key);
+    if (!inc) this.failureSeries.set(key, (inc = this.c.failures.series({ source, format, cause })));
+    inc();
     this.source(source).failures++;
   }
 

@@ -55,3 +55,16 @@ describe('metrics registry (Prometheus text format 0.0.4)', () => {
     expect(() => r.counter('1bad', 'x')).toThrow(/bad metric name/);
   });
 });
+
+describe('counter series', () => {
+  it('a bound series counts into the same sample as inc()', () => {
+    const r = new Registry();
+    const c = r.counter('s_total', 'S.', ['k']);
+    const inc = c.series({ k: 'a' });
+    expect(r.render()).toContain('s_total{k="a"} 0\n');
+    inc();
+    inc(2);
+    c.inc({ k: 'a' });
+    expect(r.render()).toContain('s_total{k="a"} 4\n');
+  });
+});
