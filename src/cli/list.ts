@@ -3,9 +3,10 @@ import { cidrOverlaps, parseCidr, type Cidr } from '../net/address.js';
 import { bounds } from '../net/match.js';
 import { banCause, type BanCause } from '../pipeline/ban-cause.js';
 import type { Ban } from '../store/bans.js';
-import { configFrom, storeFor, type CommonOptions } from './context.js';
+import { configFrom, type CommonOptions } from './context.js';
 import { iso, plural, relative, styleFor, table } from './human.js';
 import type { Io } from './io.js';
+import { openReadStore } from './read-store.js';
 
 export const LIST_SORTS = ['banned', 'remaining', 'failures', 'ip', 'cause'] as const;
 export type ListSort = (typeof LIST_SORTS)[number];
@@ -64,9 +65,10 @@ export async function listCommand(opts: ListOptions, io: Io, now = Date.now()): 
   const sort = opts.sort ?? 'banned';
   if (!LIST_SORTS.includes(sort)) throw new UserError(`--sort: expected one of ${LIST_SORTS.join(', ')}, got "${sort}"`, 2);
   const cfg = configFrom(opts);
-  const store = storeFor(cfg);
+  // Read-only: any user who may read the database can list, and listing never creates it.
+  const store = openReadStore(cfg.database);
   try {
-    const all = store.bans.active(now);
+    const all = store ? store.bans.active(now) : [];
     const bans = all
       .map((b) => ({ ...b, cause: banCause(b) }))
       .filter((b) => (within ? cidrOverlaps(within, b.ip) : true))
@@ -100,6 +102,6 @@ export async function listCommand(opts: ListOptions, io: Io, now = Date.now()): 
     io.out(`${plural(all.length, 'active ban')}${filtered ? `, ${bans.length} shown` : ''}\n`);
     return 0;
   } finally {
-    store.close();
+    store?.close();
   }
 }

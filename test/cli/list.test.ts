@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { listCommand } from '../../src/cli/list.js';
 import { ban, capture, HOUR, MIN, NOW, withStore, workspace } from './fixture.js';
@@ -81,8 +82,9 @@ describe('blocker list', () => {
   });
 
   it('through the CLI: no bans, bad --in and bad --sort are usage errors (exit 2)', async () => {
-    const { config } = workspace();
+    const { config, db } = workspace();
     expect(await cli('list', '-c', config)).toEqual({ code: 0, out: 'no active bans\n', err: '' });
+    expect(existsSync(db)).toBe(false); // read-only: listing never creates the database
     expect(await cli('list', '-c', config, '--json')).toEqual({ code: 0, out: '[]\n', err: '' });
     const bad = await cli('list', '-c', config, '--in', '2001:db8::/200');
     expect(bad).toMatchObject({ code: 2, err: 'blocker: --in: "2001:db8::/200" is not an address or CIDR (e.g. 2001:db8::/32)\n' });
