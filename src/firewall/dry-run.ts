@@ -1,7 +1,7 @@
 import { firewallSchema, type FirewallConfig } from '../config/schema.js';
 import type { FirewallBackend } from './backend.js';
 import { createIpsetBackend, type IpsetIo } from './ipset.js';
-import { hooksOf, iptablesCommand, ruleArgs, setName, type IpsetOptions } from './ipset-script.js';
+import { hooksOf, iptablesCommand, maxElemFor, ruleArgs, setName, type IpsetOptions } from './ipset-script.js';
 import { ourRules } from './ipset-state.js';
 import { createNftablesBackend, type NftIo } from './nftables.js';
 
@@ -47,7 +47,7 @@ function dryIpsetIo(o: IpsetOptions, print: (text: string) => void): IpsetIo {
       const members = mirror.view();
       if (!members) return null;
       return {
-        header: { type: 'hash:net', family: family(f), maxElem: Number.MAX_SAFE_INTEGER, timeouts: true },
+        header: { type: 'hash:net', family: family(f), maxElem: maxElemFor(o, members.length), timeouts: true, extensions: [] },
         members: members.filter((m) => m.set === name),
         unreadable: 0,
       };

@@ -12,6 +12,8 @@ export interface IpsetHeader {
   readonly maxElem: number | null;
   /** Whether members can have timeouts (the set was created with `timeout`). */
   readonly timeouts: boolean;
+  /** Other extensions (counters, comment, skbinfo…): ours have none. */
+  readonly extensions: string[];
 }
 
 export interface IpsetState {
@@ -33,9 +35,10 @@ export function readIpsetSave(text: string, name: string, family: 4 | 6): IpsetS
     if (w[1] !== name) continue;
     if (w[0] === 'create') {
       const opts = new Map<string, string>();
+      const extensions: string[] = [];
       for (let i = 3; i < w.length; i++) {
         if (VALUED.has(w[i]!)) opts.set(w[i]!, w[++i] ?? '');
-        else opts.set(w[i]!, '');
+        else extensions.push(w[i]!);
       }
       const maxElem = Number(opts.get('maxelem') ?? 65536);
       header = {
@@ -43,6 +46,7 @@ export function readIpsetSave(text: string, name: string, family: 4 | 6): IpsetS
         family: opts.get('family') ?? null,
         maxElem: Number.isFinite(maxElem) ? maxElem : null,
         timeouts: opts.has('timeout'),
+        extensions,
       };
     } else if (w[0] === 'add') {
       const text = w[2];

@@ -52,6 +52,13 @@ export function createIpsetBackend(
     );
   }
   const mirror = new Mirror(opts.clock ?? Date.now);
+  /**
+   * maxelem of our sets as the kernel has them, when known. A commit starts
+   * with the set's `create` line (a no-op with -exist when it matches): ipset
+   * restore then batches the adds, where otherwise it sends the kernel one
+   * message per member (100k adds: 0.4 s instead of 1.5 s).
+   */
+  const maxElemOf = new Map<4 | 6, number>();
   let adds = new Map<string, FirewallEntry>();
   let removes = new Map<string, Cidr>();
 
@@ -85,10 +92,9 @@ export function createIpsetBackend(
   /** Creates missing sets and rules, members aside: for a commit that found our sets gone. */
   const ensureStructure = async () => {
     const names = await io.setNames(mirror);
-    const create = FAMILIES.filter((f) => !names.includes(setName(o.table, f))).map((f) =>
-      createLine(setName(o.table, f), f, maxElemFor(o, 0), 0),
-    );
-    if (create.length) await io.restore(create.join('\n') + '\n');
+    const missing = FAMILIES.filter((f) => !names.includes(setName(o.table, f)));
+    if (missing.length) await io.restore(missing.map((f) => createLine(setName(o.table, f), f, maxElemFor(o, 0), 0)).join('\n') + '\n');
+    for (const f of missing) maxElemOf.set(f, maxElemFor(o, 0));
     for (const f of FAMILIES) {
       const plan = planRules(f, ourRules(await io.rulesText(f, mirror), setName(o.table, f)));
       await applyRules(f, plan, 'drop');
@@ -101,6 +107,7 @@ export function createIpsetBackend(
       return await fn();
     } catch (err) {
       mirror.forget();
+      maxElemOf.clear();
       throw err;
     }
   };
@@ -122,20 +129,25 @@ export function createIpsetBackend(
       const gone = [...removes.values()];
       adds = new Map();
       removes = new Map();
-      const lines: string[] = [];
-      for (const f of FAMILIES) {
-        const name = setName(o.table, f);
-        lines.push(...delLines(name, gone.filter((n) => n.family === f)));
-        lines.push(...addLines(name, added.filter((e) => e.net.family === f)));
-      }
-      const script = lines.join('\n') + '\n';
+      const build = () => {
+        const lines: string[] = [];
+        for (const f of FAMILIES) {
+          const name = setName(o.table, f);
+          const mine = added.filter((e) => e.net.family === f);
+          const max = maxElemOf.get(f);
+          if (mine.length && max !== undefined) lines.push(createLine(name, f, max, 0));
+          lines.push(...delLines(name, gone.filter((n) => n.family === f)));
+          lines.push(...addLines(name, mine));
+        }
+        return lines.join('\n') + '\n';
+      };
       await guarded(async () => {
         try {
-          await io.restore(script);
+          await io.restore(build());
         } catch (err) {
           if (!/does not exist/.test((err as Error).message)) throw err;
           await ensureStructure();
-          await io.restore(script);
+          await io.restore(build());
         }
       });
       mirror.applied(
@@ -157,6 +169,7 @@ export function createIpsetBackend(
           else lines.push(createLine(name, f, maxElemFor(o, want.length), want.length), ...addLines(name, want));
         }
         await io.restore(lines.join('\n') + '\n');
+        for (const f of FAMILIES) maxElemOf.set(f, maxElemFor(o, active.filter((e) => e.net.family === f).length));
         for (const f of FAMILIES) {
           const plan = planRules(f, ourRules(await io.rulesText(f, mirror), setName(o.table, f)));
           await applyRules(f, plan, 'drop');
@@ -175,6 +188,7 @@ export function createIpsetBackend(
       const repairs: string[] = [];
       const restore: string[] = [];
       const rulePlans = new Map<4 | 6, ReturnType<typeof planRules>>();
+      const resulting = new Map<4 | 6, number>();
       await guarded(async () => {
         const kernel = new Map<4 | 6, { state: IpsetState | null; rules: IptablesRule[] }>();
         for (const f of FAMILIES) {
@@ -189,13 +203,15 @@ export function createIpsetBackend(
           const state = kernel.get(f)!.state;
           let rules = kernel.get(f)!.rules;
           const familyWord = f === 4 ? 'inet' : 'inet6';
+          resulting.set(f, need);
           if (!state) {
             repairs.push(`ipset ${name} was missing`);
             restore.push(createLine(name, f, need, want.length), ...addLines(name, want.map((p) => p.entry)));
             added += want.length;
-          } else if (state.header.type !== 'hash:net' || state.header.family !== familyWord || !state.header.timeouts) {
+          } else if (state.header.type !== 'hash:net' || state.header.family !== familyWord || !state.header.timeouts || state.header.extensions.length) {
+            const extras = state.header.extensions.length ? ` with ${state.header.extensions.join(', ')}` : '';
             repairs.push(
-              `ipset ${name} was ${state.header.type} family ${String(state.header.family)}${state.header.timeouts ? '' : ' without timeouts'}, not hash:net family ${familyWord} with timeouts`,
+              `ipset ${name} was ${state.header.type} family ${String(state.header.family)}${state.header.timeouts ? '' : ' without timeouts'}${extras}, not hash:net family ${familyWord} with timeouts`,
             );
             // A set of another type cannot be swapped for ours: our rules let go of it, and it is made anew.
             rulePlans.set(f, { drop: rules, insert: [] });
@@ -215,8 +231,12 @@ export function createIpsetBackend(
               if (unreadable) repairs.push(`ipset ${name} held ${unreadable} member(s) that are not addresses or networks of its family`);
               restore.push(...replaceLines(o.table, f, want.map((p) => p.entry), need));
             } else {
+              const max = state.header.maxElem ?? need;
+              resulting.set(f, max);
+              const toAdd = [...d.add, ...d.refresh].map((p) => p.entry);
+              if (toAdd.length) restore.push(createLine(name, f, max, 0));
               restore.push(...delLines(name, d.remove.map((r) => r.net)));
-              restore.push(...addLines(name, [...d.add, ...d.refresh].map((p) => p.entry)));
+              restore.push(...addLines(name, toAdd));
             }
           }
           const plan = planRules(f, rules);
@@ -226,6 +246,7 @@ export function createIpsetBackend(
         }
         for (const f of FAMILIES) await applyRules(f, rulePlans.get(f)!, 'drop');
         if (restore.length) await io.restore(restore.join('\n') + '\n');
+        for (const [f, max] of resulting) maxElemOf.set(f, max);
         for (const f of FAMILIES) await applyRules(f, rulePlans.get(f)!, 'insert');
       });
       mirror.reset(placed);

@@ -47,6 +47,9 @@ describe('dry-run backend', () => {
     expect(out).toEqual([]);
     b.add(e('198.51.100.9', 10_000));
     await b.commit();
-    expect(out).toEqual(["ipset restore -exist <<'EOF'\nadd blocker_v4 198.51.100.9 timeout 10\nEOF\n"]);
+    // The set's own create line (a no-op with -exist) makes ipset batch the adds.
+    expect(out).toEqual([
+      "ipset restore -exist <<'EOF'\ncreate blocker_v4 hash:net family inet hashsize 1024 maxelem 1048576 timeout 0\nadd blocker_v4 198.51.100.9 timeout 10\nEOF\n",
+    ]);
   });
 });

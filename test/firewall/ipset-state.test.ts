@@ -56,7 +56,7 @@ describe('ipset scripts', () => {
 describe('reading ipset and iptables back', () => {
   it('reads the header and every member with its time left', () => {
     const v4 = readIpsetSave(fixture('ipset-save-v4.txt'), 'blocker_v4', 4)!;
-    expect(v4.header).toEqual({ type: 'hash:net', family: 'inet', maxElem: 1_048_576, timeouts: true });
+    expect(v4.header).toEqual({ type: 'hash:net', family: 'inet', maxElem: 1_048_576, timeouts: true, extensions: [] });
     expect(v4.members.map((m) => [m.text, m.remainingMs])).toEqual([
       ['198.51.100.7', 3_599_000],
       ['198.51.100.8', null],
@@ -69,7 +69,7 @@ describe('reading ipset and iptables back', () => {
 
   it('sees a set without timeouts, and a line without a member as unreadable', () => {
     const s = readIpsetSave('create blocker_v4 hash:ip family inet hashsize 1024 maxelem 65536 counters\nadd blocker_v4\nadd blocker_v4 198.51.100.1 packets 0 bytes 0\n', 'blocker_v4', 4)!;
-    expect(s.header).toEqual({ type: 'hash:ip', family: 'inet', maxElem: 65536, timeouts: false });
+    expect(s.header).toEqual({ type: 'hash:ip', family: 'inet', maxElem: 65536, timeouts: false, extensions: ['counters'] });
     expect(s.unreadable).toBe(1);
     expect(s.members).toEqual([{ set: 'blocker_v4', family: 4, text: '198.51.100.1', remainingMs: null }]);
   });
