@@ -10,8 +10,8 @@ export const HEARTBEAT_MS = 5_000;
 
 /**
  * Keeps the daemon's status row (pid, heartbeat, the telemetry snapshot) up
- * to date for `blocker status`: every {@link HEARTBEAT_MS}, at once after a
- * ban or unban or when a source or the firewall fails, and at a clean stop. A write the database
+ * to date for `blocker status`: every {@link HEARTBEAT_MS}; within a second
+ * after a ban or unban or when a source or the firewall fails; at a clean stop. A write the database
  * refuses (locked) is simply tried at the next tick: it is only a report.
  */
 export function statusHeartbeat(
@@ -52,7 +52,8 @@ export function statusHeartbeat(
     },
     reconciled: () => void (dirty = true),
     tick: (now) => {
-      if (dirty || now - lastWrite >= HEARTBEAT_MS) write(now, null);
+      // At most once a second even when something changed: under a flood a ban comes every tick.
+      if ((dirty && now - lastWrite >= 1000) || now - lastWrite >= HEARTBEAT_MS) write(now, null);
     },
     stopped: (now) => write(now, now),
   };

@@ -73,7 +73,12 @@ describe('watch with metrics and hooks', () => {
     expect(metrics).toContain('blocker_active_bans{origin="auto",kind="address"} 1\n');
     expect(metrics).toContain('blocker_hook_runs_total{hook="onBan",result="ok"} 1\n');
 
-    const running = JSON.parse((await execa(process.execPath, [CLI, 'status', '-c', config, '--json'])).stdout);
+    // The heartbeat row follows a ban within a second.
+    let running: { daemon: unknown; sources: { lines: number | null }[] } = { daemon: null, sources: [] };
+    await waitFor('the heartbeat after the ban', async () => {
+      running = JSON.parse((await execa(process.execPath, [CLI, 'status', '-c', config, '--json'])).stdout);
+      return running.sources[0]?.lines === 3;
+    }, () => JSON.stringify(running));
     expect(running.daemon).toMatchObject({ state: 'running', pid: p.pid });
     expect(running.sources[0]).toMatchObject({ name: 'app', lines: 3, failures: 3, files: [{ lagBytes: 0 }] });
 
