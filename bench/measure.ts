@@ -9,6 +9,8 @@ export interface ChildRun {
   peakRss: number;
   /** How the peak was measured. */
   rssBy: 'time -v' | 'VmHWM';
+  /** User + system CPU seconds of the child (null without GNU time): steadier than wall time on a busy machine. */
+  cpuSeconds: number | null;
   stdout: string;
   stderr: string;
 }
@@ -22,7 +24,7 @@ const TIME = '/usr/bin/time';
  */
 export function measureChild(cmd: string, args: readonly string[], opts: { stdoutToNull?: boolean } = {}): Promise<ChildRun> {
   const useTime = existsSync(TIME);
-  const argv = useTime ? ['-f', '@@maxrss=%M', cmd, ...args] : [...args];
+  const argv = useTime ? ['-f', '@@maxrss=%M cpu=%U+%S', cmd, ...args] : [...args];
   const started = process.hrtime.bigint();
   const child = spawn(useTime ? TIME : cmd, argv, { stdio: ['ignore', opts.stdoutToNull ? 'ignore' : 'pipe', 'pipe'] });
   let stdout = '';
@@ -46,12 +48,14 @@ export function measureChild(cmd: string, args: readonly string[], opts: { stdou
       if (poll) clearInterval(poll);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       let peakRss = hwm;
+      let cpuSeconds: number | null = null;
       if (useTime) {
-        const m = /@@maxrss=(\d+)/.exec(stderr);
+        const m = /@@maxrss=(\d+) cpu=([\d.]+)\+([\d.]+)/.exec(stderr);
         peakRss = m ? Number(m[1]) * 1024 : 0;
-        stderr = stderr.replace(/@@maxrss=\d+\n?/, '');
+        cpuSeconds = m ? Number(m[2]) + Number(m[3]) : null;
+        stderr = stderr.replace(/@@maxrss=.*\n?/, '');
       }
-      resolve({ exitCode: code, seconds, peakRss, rssBy: useTime ? 'time -v' : 'VmHWM', stdout, stderr });
+      resolve({ exitCode: code, seconds, peakRss, rssBy: useTime ? 'time -v' : 'VmHWM', cpuSeconds, stdout, stderr });
     });
   });
 }

@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createSignature } from '../src/signatures/index.js';
 import { generateLog, type BenchFormat, type GeneratedLog } from './logs.js';
@@ -17,6 +18,8 @@ export const parseBench: BenchModule = {
   description: 'blocker check on 1M-line nginx and Go logs (lines/s, peak RSS), against fail2ban-regex when installed',
   async run(ctx) {
     const lines = Number(process.env.BENCH_LINES ?? 1_000_000);
+    // Wall-clock figures mean little on a machine busy with other work: say how busy it was.
+    ctx.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (${cpus().length} cores)`);
     const config = join(ctx.tmpDir, 'config.yaml');
     // Defaults, stated so that no /etc/blocker/config.yaml on this machine changes the result.
     writeFileSync(config, 'policy: { maxRetry: 5, findTime: 10m, banTime: 1h }\n');
@@ -39,9 +42,10 @@ export const parseBench: BenchModule = {
       runs.sort((a, b) => a.seconds - b.seconds);
       const median = runs[1]!;
       const peak = Math.max(...runs.map((r) => r.peakRss));
+      const cpu = median.cpuSeconds === null ? '' : `; ${fmt(Math.round(log.lines / median.cpuSeconds))} lines per CPU-second`;
       ctx.log(
         `${format}: blocker check: ${fmt(Math.round(log.lines / median.seconds))} lines/s (median of 3: ${median.seconds.toFixed(2)} s, ` +
-          `best ${runs[0]!.seconds.toFixed(2)} s), peak RSS ${mb(peak)} (${median.rssBy})`,
+          `best ${runs[0]!.seconds.toFixed(2)} s${cpu}), peak RSS ${mb(peak)} (${median.rssBy})`,
       );
       results.push({ format, log, ours: median });
     }
@@ -101,8 +105,9 @@ async function compareWithFail2ban(ctx: BenchContext, results: { format: BenchFo
     }
     const theirs = log.lines / r.seconds;
     const mine = log.lines / ours.seconds;
+    const cpu = r.cpuSeconds === null ? '' : `, ${fmt(Math.round(log.lines / r.cpuSeconds))} lines per CPU-second`;
     ctx.log(
-      `${format}: fail2ban-regex: ${fmt(Math.round(theirs))} lines/s (${r.seconds.toFixed(1)} s, matched ${fmt(Number(m[2]))}), ` +
+      `${format}: fail2ban-regex: ${fmt(Math.round(theirs))} lines/s (${r.seconds.toFixed(1)} s${cpu}, matched ${fmt(Number(m[2]))}), ` +
         `peak RSS ${mb(r.peakRss)} → blocker check is ${(mine / theirs).toFixed(0)}× faster with ${(r.peakRss / Math.max(ours.peakRss, 1)).toFixed(1)}× less memory`,
     );
   }

@@ -30,10 +30,9 @@ import { UNPARSABLE, UNTRUSTED, type MatchResult, type Signature } from './types
 const REQUEST =
   /^(\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d) \[(?:crit|error|info|notice|warn|alert|emerg|debug)\] (\d{1,10})#\d{1,10}: (?:\*\d{1,20} )?client sent (plain HTTP request to HTTPS port|invalid request) while [a-z ]{1,64}, client: ([^\s,]{1,64}), server: [^\s,]{0,255}(, request: "PROXY )?/;
 
-const HANDSHAKE_MARKER = ' while SSL handshaking, client: ';
 const CLIENT = ', client: ';
 const WHILE_HANDSHAKING = ' while SSL handshaking';
-const REQUEST_MARKER = ' client sent ';
+const REQUEST_MARKER = 'client sent ';
 const ERRNO = / \((\d{1,5}): ([^)]{1,100})\)$/;
 const LEVELS = ['info] ', 'crit] ', 'error] ', 'notice] ', 'warn] ', 'alert] ', 'emerg] ', 'debug] '];
 
@@ -167,12 +166,16 @@ export function createNginxSignature(opts: SignatureOptions): Signature {
         if (!p || !startsWithSlashedStamp(line.slice(p.length))) return null;
         record = line.slice(p.length);
       }
-      // Every record that matters names its client; a handshake record ends with it.
+      // Records about a request end in a quoted field (request: "…", host: "…"); of those,
+      // only the two that start with "client sent " matter. Checked first, as most noise is of that kind.
+      if (record.charCodeAt(record.length - 1) === 34) {
+        const h = head(record);
+        return h && record.startsWith(REQUEST_MARKER, h.msg) ? request(record, next) : null;
+      }
+      // A handshake record ends with its client and server fields.
       const client = record.lastIndexOf(CLIENT);
-      if (client < 0) return null;
-      if (record.startsWith(WHILE_HANDSHAKING, client - WHILE_HANDSHAKING.length)) return handshake(record, client, next);
-      if (record.indexOf(REQUEST_MARKER) < 0 || record.indexOf(HANDSHAKE_MARKER) >= 0) return null;
-      return request(record, next);
+      if (client < 0 || !record.startsWith(WHILE_HANDSHAKING, client - WHILE_HANDSHAKING.length)) return null;
+      return handshake(record, client, next);
     },
   };
 }
