@@ -35,7 +35,7 @@ export function memoParseIp(): (text: string) => Ip | null {
     let ip = seen.get(text);
     if (ip === undefined) {
       if (seen.size >= MAX_INTERNED) seen.clear();
-      const key = Buffer.from(text, 'utf16le').toString('utf16le');
+      const key = flatCopy(text);
       ip = parseIp(key);
       seen.set(key, ip);
     }
@@ -90,7 +90,7 @@ export function addressInterner(): (text: string, from: number, to: number) => I
       if (j === len) return values[i]!;
     }
     // A flat copy, not a slice: a slice would keep the whole read buffer it came from alive.
-    const key = Buffer.from(text.slice(from, to), 'utf16le').toString('utf16le');
+    const key = flatCopy(text.slice(from, to));
     const ip = parseIp(key);
     if (size * 2 >= 1 << bits) {
       if (size >= MAX_INTERNED) reset(bits);
@@ -103,4 +103,15 @@ export function addressInterner(): (text: string, from: number, to: number) => I
     place(h, key, ip);
     return ip;
   };
+}
+
+const ASCII = /^[\x00-\x7f]*$/;
+
+/**
+ * A copy of `s` that shares no memory with the string it was cut from. ASCII
+ * (every address) is copied as one byte per character, which keeps later
+ * lookups by it fast; anything else as UTF-16, never lossily.
+ */
+function flatCopy(s: string): string {
+  return ASCII.test(s) ? Buffer.from(s, 'latin1').toString('latin1') : Buffer.from(s, 'utf16le').toString('utf16le');
 }
