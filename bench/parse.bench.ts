@@ -65,13 +65,17 @@ function coreNsPerLine(path: string, format: BenchFormat | 'auto'): number {
     lines.push(buf.toString('utf8', i, nl));
     i = nl + 1;
   }
-  const sig = createSignature(format, { now: Date.now() });
-  let n = 0;
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < lines.length; i++) if (sig.match(lines[i]!, lines[i + 1]) !== null) n++;
-  const ns = Number(process.hrtime.bigint() - t0) / lines.length;
-  if (n === 0) throw new Error(`${format} matched nothing in ${path}`);
-  return ns;
+  // Best of three passes, each with a fresh signature: the first one also pays for the JIT.
+  let best = Infinity;
+  for (let pass = 0; pass < 3; pass++) {
+    const sig = createSignature(format, { now: Date.now() });
+    let n = 0;
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < lines.length; i++) if (sig.match(lines[i]!, lines[i + 1]) !== null) n++;
+    best = Math.min(best, Number(process.hrtime.bigint() - t0) / lines.length);
+    if (n === 0) throw new Error(`${format} matched nothing in ${path}`);
+  }
+  return best;
 }
 
 const FAIL2BAN_FILTERS: Record<BenchFormat, string> = {
