@@ -249,6 +249,8 @@ describe('apache', () => {
       /^198\.51\.100\.2 protocol-mismatch /,
     );
     expect(summary('apache', 'Nov 22 02:52:01 web apache2[30482]: [ssl:info] [pid 30482:tid 7] [client 198.51.100.2:1] AH02006: SSL handshake stopped: connection was closed')).toMatch(/^198\.51\.100\.2 eof/);
+    // The last ":port" is the port, even when what remains would parse with it.
+    expect(summary('apache', `${pre(6)} [client 2001:db8:a::b1:46223] AH02006: SSL handshake stopped: connection was closed`)).toMatch(/^2001:db8:a::b1 eof/);
   });
   it('reports a library error whose reason never came as other, when its thread moves on', () => {
     const lines = [
