@@ -1,8 +1,14 @@
 import type { Cidr } from '../net/address.js';
 import { memberKey, type KernelMember, type Placed } from './members.js';
 
-/** A kernel timeout may fire a little before or after our clock says; within this, a member's presence is unsure. */
-const EDGE_MS = 2000;
+/**
+ * How long after its end a member may still be in the kernel: timeouts are
+ * whole seconds, and a reconcile leaves a timeout alone within max(5 s, 1 %)
+ * of the wanted one (see timeoutDrifted), so the kernel's may be that much longer.
+ */
+function slackMs(ttlMs: number): number {
+  return 2000 + Math.max(5000, ttlMs / 100);
+}
 
 /**
  * What this process last made the kernel hold, with each member's end time.
@@ -11,7 +17,7 @@ const EDGE_MS = 2000;
  * the rest. Until a reconcile or sync has filled it, nothing is sure.
  */
 export class Mirror {
-  private members = new Map<string, { set: string; net: Cidr; until: number | null }>();
+  private members = new Map<string, { set: string; net: Cidr; until: number | null; goneAfter: number | null }>();
   private known = false;
 
   constructor(private readonly clock: () => number) {}
@@ -41,7 +47,7 @@ export class Mirror {
   surelyAbsent(set: string, net: Cidr): boolean {
     if (!this.known) return false;
     const m = this.members.get(memberKey(set, net));
-    return m === undefined || (m.until !== null && m.until < this.clock() - EDGE_MS);
+    return m === undefined || (m.goneAfter !== null && m.goneAfter < this.clock());
   }
 
   /** The members as the kernel would list them now; null before anything was applied. */
@@ -58,6 +64,11 @@ export class Mirror {
 
   private put(p: Placed, now: number): void {
     const ttl = p.entry.ttlMs;
-    this.members.set(memberKey(p.set, p.entry.net), { set: p.set, net: p.entry.net, until: ttl === null ? null : now + ttl });
+    this.members.set(memberKey(p.set, p.entry.net), {
+      set: p.set,
+      net: p.entry.net,
+      until: ttl === null ? null : now + ttl,
+      goneAfter: ttl === null ? null : now + ttl + slackMs(ttl),
+    });
   }
 }
