@@ -110,6 +110,8 @@ export class Daemon {
   private logNow = 0;
   private needsSync = true;
   private lastReconcile = Number.NEGATIVE_INFINITY;
+  private firewallErrors = 0;
+  private firewallRetryAt = 0;
   private stopping = false;
   /** `run({ once })`: stop when every source has given what it holds now. */
   private once = false;
@@ -441,6 +443,8 @@ export class Daemon {
     const { backend, store, log } = this.o;
     const every = this.o.reconcileEveryMs;
     const full = this.needsSync || (every !== undefined && !this.o.replay && this.lastReconcile + every <= now);
+    // After a failure, the retries (each a full reconcile) back off from 0.5 s to 30 s.
+    if (this.needsSync && now < this.firewallRetryAt) return;
     try {
       if (full) {
         // Reads the kernel back, then the database (the truth), and fixes what differs.
@@ -459,9 +463,12 @@ export class Daemon {
         await backend.commit();
       }
       this.events.firewall?.({ ok: true, full }, now);
+      this.firewallErrors = 0;
     } catch (err) {
-      // The database is the truth: re-apply everything on the next tick.
+      // The database is the truth: re-apply everything at the next try.
       this.needsSync = true;
+      this.firewallErrors++;
+      this.firewallRetryAt = now + Math.min(30_000, 500 * 2 ** Math.min(this.firewallErrors - 1, 6));
       log.error('firewall update failed, will retry', { backend: backend.name, error: (err as Error).message });
       this.events.firewall?.({ ok: false, full, error: (err as Error).message }, now);
     }
