@@ -76,7 +76,10 @@ export function addressInterner(): (text: string, from: number, to: number) => I
   };
   reset(bits);
 
+  const v4 = v4Interner();
   return (text, from, to) => {
+    const n = dottedQuad(text, from, to);
+    if (n >= 0) return v4(n);
     const len = to - from;
     let h = 0x811c9dc5 ^ len;
     for (let i = from; i < to; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
@@ -103,6 +106,85 @@ export function addressInterner(): (text: string, from: number, to: number) => I
     place(h, key, ip);
     return ip;
   };
+}
+
+/**
+ * IPv4 addresses keyed by their number in a table of their own: no string is
+ * hashed or compared, and a busy log's addresses are mostly IPv4.
+ */
+function v4Interner(): (n: number) => Ip {
+  let bits = 12;
+  let keys = new Int32Array(1 << bits);
+  let used = new Uint8Array(1 << bits);
+  let values: Ip[] = new Array<Ip>(1 << bits);
+  let size = 0;
+  const slot = (k: number): number => {
+    const mask = (1 << bits) - 1;
+    let i = Math.imul(k, 0x9e3779b1) >>> (32 - bits);
+    while (used[i] && keys[i] !== k) i = (i + 1) & mask;
+    return i;
+  };
+  const grow = (): void => {
+    const [ok, ou, ov] = [keys, used, values];
+    bits = size >= MAX_INTERNED ? bits : bits + 1;
+    keys = new Int32Array(1 << bits);
+    used = new Uint8Array(1 << bits);
+    values = new Array<Ip>(1 << bits);
+    const keep = size < MAX_INTERNED;
+    size = 0;
+    if (!keep) return; // bounded whatever the input: start again
+    for (let i = 0; i < ou.length; i++) {
+      if (!ou[i]) continue;
+      const j = slot(ok[i]!);
+      used[j] = 1;
+      keys[j] = ok[i]!;
+      values[j] = ov[i]!;
+      size++;
+    }
+  };
+  return (n) => {
+    const k = n | 0;
+    let i = slot(k);
+    if (used[i]) return values[i]!;
+    if (size * 2 >= 1 << bits) {
+      grow();
+      i = slot(k);
+    }
+    // Built from the number: a fresh string, and the canonical form parseIp also gives.
+    const ip = parseIp(`${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`)!;
+    used[i] = 1;
+    keys[i] = k;
+    values[i] = ip;
+    size++;
+    return ip;
+  };
+}
+
+/**
+ * The number of the strict dotted quad at `s[from…to)` (no leading zeros, each
+ * part at most 255: exactly what parseIp accepts as IPv4), or -1.
+ */
+function dottedQuad(s: string, from: number, to: number): number {
+  const len = to - from;
+  if (len < 7 || len > 15) return -1;
+  let n = 0;
+  let part = 0;
+  let digits = 0;
+  let parts = 0;
+  for (let i = from; i <= to; i++) {
+    const c = i < to ? s.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || part > 255 || ++parts > 4) return -1;
+      n = n * 256 + part;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 1 && part === 0) return -1; // a leading zero
+      part = part * 10 + (c - 48);
+      if (++digits > 3) return -1;
+    } else return -1;
+  }
+  return parts === 4 ? n : -1;
 }
 
 const ASCII = /^[\x00-\x7f]*$/;

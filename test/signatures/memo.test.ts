@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { parseIp } from '../../src/net/address.js';
+import { addressInterner, memo, memoParseIp } from '../../src/signatures/memo.js';
+
+const tricky = [
+  '0.0.0.0', '255.255.255.255', '203.0.113.9', '203.0.113.09', '203.0.113.256', '203.0.113', '1.2.3.4.5', '01.2.3.4', '1.2.3.', '.1.2.3',
+  '1..2.3', '1.2.3.4 ', '１.2.3.4', '203.0.113.ı', '::ffff:198.51.100.2', '2001:DB8::1', '2001:db8::1', 'fe80::1%eth0', 'unknown', '', '9999.1.1.1',
+  '128.0.0.1', '192.168.1.10',
+];
+
+describe('address memo', () => {
+  it('answers exactly as parseIp, for the first and every later time, from a slice or in place', () => {
+    const intern = addressInterner();
+    const memoised = memoParseIp();
+    for (let round = 0; round < 3; round++) {
+      for (const t of tricky) {
+        const line = `client: ${t}, server: x`;
+        const want = parseIp(t);
+        expect(intern(line, 8, 8 + t.length), t).toEqual(want);
+        expect(memoised(t), t).toEqual(want);
+      }
+    }
+  });
+
+  it('gives the same object for the same address, and stays right past its growth', () => {
+    const intern = addressInterner();
+    const first = intern('198.51.100.7', 0, 12);
+    for (let i = 0; i < 70_000; i++) {
+      const t = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+      expect(intern(t, 0, t.length)!.text).toBe(t);
+    }
+    expect(intern('198.51.100.7', 0, 12)).toBe(first);
+  });
+
+  it('memo remembers recent answers and computes the rest', () => {
+    let calls = 0;
+    const f = memo((k: string) => (calls++, k.length), 2);
+    expect([f('a'), f('bb'), f('a'), f('ccc'), f('bb')]).toEqual([1, 2, 1, 3, 2]);
+    expect(calls).toBe(3);
+    // 'ccc' took the oldest place, 'a''s: it is computed again.
+    expect(f('a')).toBe(1);
+    expect(calls).toBe(4);
+  });
+});
