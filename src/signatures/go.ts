@@ -1,6 +1,6 @@
 import { parseIp, type Ip } from '../net/address.js';
 import { causeOf, type Cause } from './causes.js';
-import { memo, memoParseIp } from './memo.js';
+import { addressInterner, memo, memoParseIp } from './memo.js';
 import { slashedLocalTimeParser } from './log-time.js';
 import { serverWrittenPart, startsWithSlashedStamp, type SignatureOptions } from './options.js';
 import { syslogPrefixParser } from './syslog-prefix.js';
@@ -29,6 +29,7 @@ export function createGoSignature(opts: SignatureOptions): Signature {
   const parseTime = slashedLocalTimeParser();
   const syslog = syslogPrefixParser(opts.now);
   const ipOf = memoParseIp();
+  const internIp = addressInterner();
   const causeOfReason = memo(reasonCause);
 
   /**
@@ -57,7 +58,7 @@ export function createGoSignature(opts: SignatureOptions): Signature {
     while (i - portStart < 5 && line.charCodeAt(i) >= 48 && line.charCodeAt(i) <= 57) i++;
     if (i === portStart || line.charCodeAt(i) !== 58 || line.charCodeAt(i + 1) !== 32) return undefined;
     if (line.length - (i + 2) > 1000) return undefined;
-    const ip = line.charCodeAt(from) === 91 ? ipOf(line.slice(from + 1, hostEnd - 1)) : ipOf(line.slice(from, hostEnd));
+    const ip = line.charCodeAt(from) === 91 ? internIp(line, from + 1, hostEnd - 1) : internIp(line, from, hostEnd);
     if (!ip) return UNPARSABLE;
     const reason = line.slice(i + 2).trim() || 'unknown';
     return { time: parseTime(line), ip, reason, cause: causeOfReason(reason) };
