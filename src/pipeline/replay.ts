@@ -1,10 +1,9 @@
 import type { Readable } from 'node:stream';
 import { emptyState, observe, type Decision, type PolicyRules } from '../policy/thresholds.js';
 import { CAUSES, type Cause } from '../signatures/causes.js';
-import { createSignature, type FormatName, type SignatureSpec } from '../signatures/index.js';
-import type { AutoSignature } from '../signatures/auto.js';
-import type { Signature } from '../signatures/types.js';
-import { forEachLine } from '../sources/read-lines.js';
+import type { FormatName, SignatureSpec } from '../signatures/index.js';
+import type { MatchResult } from '../signatures/types.js';
+import { readMatches } from './replay-read.js';
 
 export interface ReplayBan {
   ip: string;
@@ -106,70 +105,59 @@ export async function replay(files: readonly string[], opts: ReplayOptions): Pro
   const spec = opts.spec ?? 'auto';
   const now = opts.now ?? Date.now();
   let clock = 0;
-  let bytesBefore = 0;
 
   const countsFor = (name: string): FormatCounts => (formats[name] ??= { matched: 0, unparsable: 0, untrusted: 0 });
 
-  for (const file of files) {
-    const sig: Signature = createSignature(spec, { now });
-    const auto = sig.name === 'auto' ? (sig as AutoSignature) : null;
-    const fixed = auto ? null : countsFor(sig.name);
-    let held: string | null = null;
+  /** One recognised line: counted, and a failure handed to the policy at its own time. */
+  const consume = (format: string, r: Exclude<MatchResult, null>): void => {
+    const counts = countsFor(format);
+    if ('unparsable' in r) {
+      report.unparsable++;
+      counts.unparsable++;
+      if (r.untrusted) {
+        report.untrusted++;
+        counts.untrusted++;
+      }
+      return;
+    }
+    report.matched++;
+    counts.matched++;
+    if (r.time === null) report.undated++;
+    else {
+      clock = r.time;
+      if (report.from === null || r.time < report.from) report.from = r.time;
+      if (report.to === null || r.time > report.to) report.to = r.time;
+    }
+    const ci = CAUSE_INDEX[r.cause];
+    byCause[ci]!++;
+    let row = rowOf.get(r.ip.text);
+    if (row === undefined) {
+      row = rowOf.size * ROW;
+      rowOf.set(r.ip.text, row);
+      if (row + ROW > tally.length) {
+        const grown = new Int32Array(tally.length * 2);
+        grown.set(tally);
+        tally = grown;
+      }
+    }
+    tally[row + ci]!++;
+    tally[row + ROW - 1]!++;
+    const at = r.time ?? clock;
+    for (const d of observe(state, opts.rules, { ip: r.ip, time: at, reason: r.reason, cause: r.cause }, at)) record(report, d);
+  };
 
-    const take = (line: string, next: string | undefined): void => {
-      const r = sig.match(line, next);
-      if (r === null) return;
-      const counts = fixed ?? countsFor(auto!.lastMatchedBy ?? 'auto');
-      if ('unparsable' in r) {
-        report.unparsable++;
-        counts.unparsable++;
-        if (r.untrusted) {
-          report.untrusted++;
-          counts.untrusted++;
-        }
-        return;
-      }
-      report.matched++;
-      counts.matched++;
-      if (r.time === null) report.undated++;
-      else {
-        clock = r.time;
-        if (report.from === null || r.time < report.from) report.from = r.time;
-        if (report.to === null || r.time > report.to) report.to = r.time;
-      }
-      const ci = CAUSE_INDEX[r.cause];
-      byCause[ci]!++;
-      let row = rowOf.get(r.ip.text);
-      if (row === undefined) {
-        row = rowOf.size * ROW;
-        rowOf.set(r.ip.text, row);
-        if (row + ROW > tally.length) {
-          const grown = new Int32Array(tally.length * 2);
-          grown.set(tally);
-          tally = grown;
-        }
-      }
-      tally[row + ci]!++;
-      tally[row + ROW - 1]!++;
-      const at = r.time ?? clock;
-      for (const d of observe(state, opts.rules, { ip: r.ip, time: at, reason: r.reason, cause: r.cause }, at)) record(report, d);
-    };
-
-    const progress = opts.onProgress;
-    bytesBefore += await forEachLine(
-      file,
-      (line) => {
-        report.lines++;
-        if (held !== null) take(held, line);
-        held = line;
-      },
-      {
-        ...(opts.stdin ? { stdin: opts.stdin } : {}),
-        ...(progress ? { onBytes: (b: number) => progress(bytesBefore + b, report.lines) } : {}),
-      },
-    );
-    if (held !== null) take(held, undefined);
-  }
+  const progress = opts.onProgress;
+  await readMatches(
+    files,
+    spec,
+    now,
+    {
+      line: () => void report.lines++,
+      result: consume,
+      ...(progress ? { bytes: (b: number) => progress(b, report.lines) } : {}),
+    },
+    { stdin: opts.stdin },
+  );
 
   for (const [i, c] of CAUSES.entries()) report.byCause[c] = byCause[i]!;
   report.ips = [...rowOf].map(([ip, row]) => {
