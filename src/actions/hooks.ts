@@ -96,11 +96,11 @@ export class HookRunner implements DaemonEvents {
   private readonly exec: HookExecutor;
 
   banned(bans: readonly Ban[]): void {
-    for (const b of bans) this.enqueue('onBan', banValues('ban', b));
+    if (this.cfg.onBan) for (const b of bans) this.enqueue('onBan', banValues('ban', b));
   }
 
   unbanned(bans: readonly Ban[], why: UnbanWhy): void {
-    for (const b of bans) this.enqueue('onUnban', banValues('unban', b, why));
+    if (this.cfg.onUnban) for (const b of bans) this.enqueue('onUnban', banValues('unban', b, why));
   }
 
   /** A CLI ban or unban: the ban itself is read back from the database. */
