@@ -293,6 +293,7 @@ export class Daemon {
       const batch = rs.source.poll();
       if (rs.errors) {
         this.o.log.info('source recovered', { source: rs.config.name });
+        this.events.sourceRecovered?.(rs.config.name, now);
         rs.errors = 0;
         rs.lastError = null;
       }
