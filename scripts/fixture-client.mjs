@@ -6,7 +6,8 @@
 //   node fixture-client.mjs HOST PORT MODE
 //
 // MODE: close, hold, hello-close, bad-key-share, bad-key-length, tls10,
-// no-cipher, legacy13, sslv2, plain-http, proxy-v1, proxy-v2, random, unknown-sni
+// no-cipher, legacy13, sslv2, plain-http, proxy-v1, proxy-v2, random, unknown-sni;
+// smtp-MODE does EHLO and STARTTLS on a plain SMTP port first.
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 
@@ -83,7 +84,9 @@ const plans = {
   'unknown-sni': [clientHello({ sni: 'unknown.invalid' }), false],
 };
 
-const plan = plans[mode];
+// "smtp-<mode>": first EHLO and STARTTLS on a plain SMTP port, then <mode>.
+const smtp = mode.startsWith('smtp-');
+const plan = plans[smtp ? mode.slice(5) : mode];
 if (!plan) {
   process.stderr.write(`unknown mode ${mode}; one of ${Object.keys(plans).join(', ')}\n`);
   process.exit(2);
@@ -97,8 +100,31 @@ const finish = () => {
 setTimeout(finish, mode === 'hold' ? 2500 : 1500).unref();
 socket.on('error', finish);
 socket.on('close', finish);
-socket.on('data', () => {});
-socket.on('connect', () => {
+const start = () => {
   if (payload) socket.write(payload);
   if (closeAtOnce) socket.end();
-});
+};
+if (smtp) {
+  // Greeting → EHLO → 250 → STARTTLS → 220, then the TLS part of the plan.
+  let said = '';
+  let step = 0;
+  socket.on('data', (d) => {
+    if (step === 3) return;
+    said += d.toString('latin1');
+    if (step === 0 && /^220 .*\r\n/m.test(said)) {
+      step = 1;
+      said = '';
+      socket.write('EHLO client.test\r\n');
+    } else if (step === 1 && /^250 .*\r\n/m.test(said)) {
+      step = 2;
+      said = '';
+      socket.write('STARTTLS\r\n');
+    } else if (step === 2 && /^220 .*\r\n/m.test(said)) {
+      step = 3;
+      start();
+    }
+  });
+} else {
+  socket.on('data', () => {});
+  socket.on('connect', start);
+}

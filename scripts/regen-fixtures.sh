@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates test/fixtures/real/ from real TLS servers: nginx (http and
-# stream), HAProxy, Apache httpd, Caddy and a Go net/http server run in a
+# stream), HAProxy, Apache httpd, Caddy, a Go net/http server, Dovecot (imaps)
+# and Postfix (smtps, and STARTTLS on a plain port) run in a
 # network namespace of their own, and scripts/fixture-client.mjs makes their
 # handshakes fail in every way we classify, from a second namespace, over IPv4
 # and IPv6. Each server's log is kept as a fixture, with a .cases.tsv file
@@ -8,7 +9,7 @@
 # of each against a table written by hand, never against this run).
 #
 # Needs root, iproute2, openssl, node and the servers:
-#   apt-get install nginx-light libnginx-mod-stream haproxy apache2 caddy golang-go
+#   apt-get install nginx-light libnginx-mod-stream haproxy apache2 caddy golang-go dovecot-imapd postfix
 # Touches nothing outside the two namespaces and a temp dir; removes both on exit.
 # Addresses: 198.51.100.0/24 and 2001:db8::/64 (documentation ranges), in the namespaces only.
 set -euo pipefail
@@ -35,7 +36,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-for cmd in ip openssl node nginx haproxy apache2 caddy go; do
+for cmd in ip openssl node nginx haproxy apache2 caddy go dovecot postfix; do
   command -v "$cmd" >/dev/null || { echo "regen-fixtures: $cmd is missing (see the header of this script)" >&2; exit 2; }
 done
 [[ $(id -u) == 0 ]] || { echo "regen-fixtures: needs root (network namespaces)" >&2; exit 2; }
@@ -209,14 +210,103 @@ EOF
 in_srv "$work/go/server" "$work/cert.pem" "$work/key.pem" 2>"$work/go/go.log" &
 pids+=($!)
 
+# ── Dovecot, imaps on 10993, its own log file ───────────────────────────────────
+mkdir -p "$work/dovecot/run" "$work/dovecot/state" "$work/dovecot/mail"
+chmod 755 "$work" "$work/dovecot" "$work/dovecot/run"
+cat >"$work/dovecot/dovecot.conf" <<EOF
+protocols = imap
+listen = 198.51.100.1, 2001:db8::1
+base_dir = $work/dovecot/run
+state_dir = $work/dovecot/state
+log_path = $work/dovecot/dovecot.log
+ssl = required
+ssl_cert = <$work/cert.pem
+ssl_key = <$work/key.pem
+mail_location = maildir:$work/dovecot/mail/%u
+passdb {
+  driver = static
+  args = password=x
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=$work/dovecot/home/%u
+}
+service imap-login {
+  chroot =
+  inet_listener imap {
+    port = 0
+  }
+  inet_listener imaps {
+    port = 10993
+  }
+}
+service anvil {
+  chroot =
+}
+EOF
+in_srv dovecot -F -c "$work/dovecot/dovecot.conf" &
+pids+=($!)
+
+# ── Postfix: smtps (wrapper mode) on 10465, STARTTLS on 10025, log via postlogd ──
+pf="$work/postfix"
+mkdir -p "$pf/queue" "$pf/data"
+cp "$work/cert.pem" "$work/key.pem" "$pf/"
+cat >"$pf/main.cf" <<EOF
+compatibility_level = 3.6
+queue_directory = $pf/queue
+data_directory = $pf/data
+mail_owner = postfix
+myhostname = mail.test
+mydestination =
+alias_maps =
+alias_database =
+inet_interfaces = 198.51.100.1, [2001:db8::1]
+inet_protocols = all
+maillog_file = $pf/maillog
+maillog_file_prefixes = $pf
+smtpd_tls_cert_file = $pf/cert.pem
+smtpd_tls_key_file = $pf/key.pem
+smtpd_tls_security_level = may
+EOF
+{
+  for a in 198.51.100.1 '[2001:db8::1]'; do
+    echo "$a:10465 inet n - n - - smtpd -o smtpd_tls_wrappermode=yes"
+    echo "$a:10025 inet n - n - - smtpd"
+  done
+  cat <<'EOF'
+postlog   unix-dgram n - n - 1 postlogd
+anvil     unix - - n - 1 anvil
+tlsmgr    unix - - n 1000? 1 tlsmgr
+scache    unix - - n - 1 scache
+proxymap  unix - - n - - proxymap
+cleanup   unix n - n - 0 cleanup
+qmgr      unix n - n 300 1 qmgr
+rewrite   unix - - n - - trivial-rewrite
+bounce    unix - - n - 0 bounce
+defer     unix - - n - 0 bounce
+trace     unix - - n - 0 bounce
+verify    unix - - n - 1 verify
+flush     unix n - n 1000? 0 flush
+error     unix - - n - - error
+EOF
+} >"$pf/master.cf"
+# Only our own folders: postfix creates the queue's subfolders itself on start.
+chown postfix "$pf/queue" "$pf/data"
+in_srv postfix -c "$pf" start-fg >/dev/null 2>&1 &
+pids+=($!)
+
 # ── Wait until everything listens ───────────────────────────────────────────────
-declare -A port=([nginx-http]=443 [nginx-reject]=444 [nginx-stream]=8443 [nginx-proxy]=8080 [haproxy]=9443 [apache]=10443 [caddy]=11443 [go]=12443)
+declare -A port=([nginx-http]=443 [nginx-reject]=444 [nginx-stream]=8443 [nginx-proxy]=8080 [haproxy]=9443 [apache]=10443 [caddy]=11443 [go]=12443
+  [dovecot]=10993 [postfix]=10465 [postfix-starttls]=10025)
 declare -A logf=(
   [nginx-http]="$work/nginx/http.log" [nginx-reject]="$work/nginx/reject.log" [nginx-stream]="$work/nginx/stream.log"
   [nginx-proxy]="$work/nginx/upstream.log" [haproxy]="$work/haproxy/haproxy.log" [apache]="$work/apache/error.log"
-  [caddy]="$work/caddy/caddy.log" [go]="$work/go/go.log"
+  [caddy]="$work/caddy/caddy.log" [go]="$work/go/go.log" [dovecot]="$work/dovecot/dovecot.log"
+  [postfix]="$pf/maillog" [postfix-starttls]="$pf/maillog"
 )
-targets=(nginx-http nginx-reject nginx-stream nginx-proxy haproxy apache caddy go)
+targets=(nginx-http nginx-reject nginx-stream nginx-proxy haproxy apache caddy go dovecot postfix postfix-starttls)
+# Targets that share a log file with another are provoked on their own, after the others.
+solo=(postfix-starttls)
 for t in "${targets[@]}"; do
   for i in $(seq 100); do
     if in_srv ss -Hltn "sport = :${port[$t]}" | grep -q LISTEN; then break; fi
@@ -236,14 +326,19 @@ provoke() {
   if [[ $family == 4 ]]; then host=198.51.100.1 client=198.51.100.2; else host=2001:db8::1 client=2001:db8::2; fi
   declare -A before
   for t in "${targets[@]}"; do before[$t]=$(lines "${logf[$t]}"); done
-  local jobs=()
+  local jobs=() only=${3:-}
   for t in "${targets[@]}"; do
+    if [[ -n $only && $t != "$only" ]] || [[ -z $only && " ${solo[*]} " == *" $t "* ]]; then continue; fi
+    local m=$mode
+    [[ $t == postfix-starttls ]] && m="smtp-$mode"
     if [[ $mode == reject-cert ]]; then
       local target="$host:${port[$t]}"
       [[ $family == 6 ]] && target="[$host]:${port[$t]}"
-      ip netns exec "$cli" timeout 5 openssl s_client -connect "$target" -servername test -verify_return_error </dev/null >/dev/null 2>&1 &
+      local starttls=()
+      [[ $t == postfix-starttls ]] && starttls=(-starttls smtp)
+      ip netns exec "$cli" timeout 5 openssl s_client -connect "$target" "${starttls[@]}" -servername test -verify_return_error </dev/null >/dev/null 2>&1 &
     else
-      ip netns exec "$cli" timeout 5 node "$client_js" "$host" "${port[$t]}" "$mode" >/dev/null 2>&1 &
+      ip netns exec "$cli" timeout 5 node "$client_js" "$host" "${port[$t]}" "$m" >/dev/null 2>&1 &
     fi
     jobs+=($!)
   done
@@ -251,6 +346,7 @@ provoke() {
   # Timeouts (hold) are logged by the servers a little after the client gave up.
   sleep 1.2
   for t in "${targets[@]}"; do
+    if [[ -n $only && $t != "$only" ]] || [[ -z $only && " ${solo[*]} " == *" $t "* ]]; then continue; fi
     local after
     after=$(lines "${logf[$t]}")
     cases[$t]+="$mode	$family	$client	$((before[$t] + 1))	$after"$'\n'
@@ -262,6 +358,14 @@ for family in 4 6; do
   for mode in "${modes[@]}"; do
     echo "regen-fixtures: $mode over IPv$family" >&2
     provoke "$mode" "$family"
+  done
+done
+for t in "${solo[@]}"; do
+  for family in 4 6; do
+    for mode in close hello-close bad-key-share no-cipher plain-http reject-cert; do
+      echo "regen-fixtures: $t: $mode over IPv$family" >&2
+      provoke "$mode" "$family" "$t"
+    done
   done
 done
 
@@ -284,6 +388,8 @@ done
   apache2 -v | head -1
   echo "caddy $(caddy version)"
   go version
+  echo "dovecot $(dovecot --version)"
+  postconf -d mail_version
   openssl version
 } >"$out/VERSIONS"
 echo "regen-fixtures: wrote $out" >&2

@@ -84,7 +84,7 @@ describe('log injection', () => {
       // Addresses written so far, in any form (brackets, a glued port, IPv4-mapped, upper case).
       for (const m of line.matchAll(/[0-9A-Fa-f:.]{2,45}/g)) {
         const w = m[0].replace(/[:.]+$/, '');
-        for (const c of [w, w.replace(/:\d+$/, '')]) {
+        for (const c of [m[0], w, w.replace(/:\d+$/, '')]) {
           const ip = parseIp(c);
           if (ip) written.add(ip.text);
         }

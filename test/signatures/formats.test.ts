@@ -296,6 +296,21 @@ describe('postfix', () => {
     expect(summary('postfix', 'Nov 22 02:40:11 mail postfix/tlsproxy[9]: SSL_accept error from [198.51.100.4]:50000: lost connection')).toBe('198.51.100.4 eof lost connection');
     expect(summary('postfix', '2026-11-22T02:40:11+0000 mail postfix/submission/smtpd[6]: SSL_accept error from unknown[198.51.100.2]: lost connection')).toMatch(/^198\.51\.100\.2 eof/);
   });
+  it('counts a client that asked for STARTTLS and left, once', () => {
+    expect(run('postfix', [p(9, 'connect from unknown[198.51.100.2]'), p(9, 'lost connection after STARTTLS from unknown[198.51.100.2]')])).toEqual([
+      null,
+      '198.51.100.2 eof lost connection after STARTTLS',
+    ]);
+    // After an SSL_accept error the same client is not counted again.
+    expect(
+      run('postfix', [
+        p(9, 'connect from unknown[198.51.100.2]'),
+        p(9, 'SSL_accept error from unknown[198.51.100.2]: lost connection'),
+        p(9, 'lost connection after STARTTLS from unknown[198.51.100.2]'),
+      ]),
+    ).toEqual([null, '198.51.100.2 eof lost connection', null]);
+  });
+
   it('reports an SSL_accept error with no reason as it is when the process moves on', () => {
     expect(run('postfix', [p(8, 'SSL_accept error from unknown[198.51.100.2]: -1'), p(8, 'disconnect from unknown[198.51.100.2]')])).toEqual([
       null,
