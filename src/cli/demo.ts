@@ -24,7 +24,8 @@ export async function demoCommand(io: Io): Promise<number> {
   try {
     io.out(`handshake-blocker demo: replaying ${cfg.sources.map((s) => ('path' in s ? s.path : s.name)).join(', ')}\n`);
     io.out(`policy: ban after ${cfg.policy.maxRetry} failures within ${cfg.policy.findTime / 60000}m; never ban ${cfg.policy.allow.map((a) => a.text).join(', ')} or ${cfg.policy.cdn.join(', ')} ranges\n\n`);
-    io.out('the firewall commands it would run (dry-run backend):\n\n');
+    io.out("the firewall commands it would run (dry-run backend); the demo runs on the logs' own clock,\n");
+    io.out('so each timeout is what a ban has left at the end of the tick that wrote it:\n\n');
     let logNow = 0;
     const spared: string[] = [];
     const daemon = new Daemon({
