@@ -45,6 +45,7 @@ export function createApacheSignature(opts: SignatureOptions): Signature {
 
   return {
     name: 'apache',
+    stateful: true,
     match(line: string): MatchResult {
       if (line.indexOf('[ssl:') < 0) return null;
       let record = line;

@@ -7,9 +7,9 @@ export interface AutoSignature extends Signature {
 }
 
 /**
- * Each built-in rejects foreign lines on a cheap substring test, so trying
- * them all costs little more than one. Every signature sees every line, as
- * the ones that join lines (Apache, Postfix) need to.
+ * Each built-in rejects foreign lines on a cheap test, so trying them all
+ * costs little more than one. Once one has recognised a line the stateless
+ * ones are skipped; the ones that join lines (Apache, Postfix) see every line.
  */
 export function createAutoSignature(signatures: readonly Signature[]): AutoSignature {
   let lastMatchedBy: string | null = null;
@@ -22,6 +22,7 @@ export function createAutoSignature(signatures: readonly Signature[]): AutoSigna
       let result: MatchResult = null;
       lastMatchedBy = null;
       for (const s of signatures) {
+        if (result !== null && !s.stateful) continue;
         const r = s.match(line, next);
         if (r !== null && result === null) {
           result = r;

@@ -53,6 +53,7 @@ export function createPostfixSignature(opts: SignatureOptions): Signature {
 
   return {
     name: 'postfix',
+    stateful: true,
     match(line: string): MatchResult {
       if (line.indexOf('postfix') < 0) return null;
       const p = syslog(line);

@@ -38,6 +38,8 @@ export type MatchResult = Failure | Unparsable | null;
  */
 export interface Signature {
   readonly name: string;
+  /** True when it remembers earlier lines (Apache, Postfix): it must see every line of its stream. */
+  readonly stateful?: boolean;
   /**
    * `next` is the physical line after `line` when the caller already has it,
    * undefined when `line` is the last one read so far. A failure record
