@@ -12,6 +12,8 @@ import { UNPARSABLE, UNTRUSTED, type Failure, type MatchResult, type Signature }
  *   2026/11/01 00:00:00 http: TLS handshake error from 172.68.47.133:9825: EOF
  *   2026/11/01 00:00:00.123456 server.go:3215: http: TLS handshake error from [2001:db8::2]:50000: EOF
  *   [hysteria] http: TLS handshake error from 198.51.100.2:4000: tls: first record does not look like a TLS handshake
+ *   time="2026-11-22T02:40:11Z" level=debug msg="http: TLS handshake error from 198.51.100.2:4000: EOF"   (Traefik 2, logrus)
+ *   2026-11-22T02:40:11Z DBG log/log.go:245 > http: TLS handshake error from 198.51.100.2:4000: EOF      (Traefik 3, zerolog)
  *
  * Anchored at the start: up to three program-prefix tokens (`file.go:N:`,
  * `[name]`, `name:`), none of which can contain a space, then Go's own
@@ -77,6 +79,14 @@ export function createGoSignature(opts: SignatureOptions): Signature {
       }
       const at = line.indexOf(GO_MARKER);
       if (at < 0) return null;
+      const c0 = line.charCodeAt(0);
+      if (c0 === 123 || c0 === 116 || (c0 >= 48 && c0 <= 57 && ISO_DATE.test(line))) {
+        const r = structured(line);
+        if (r !== undefined) {
+          if (r !== null && next !== undefined && !startsLikeRecord(next) && !syslog(next)) return UNTRUSTED;
+          return r;
+        }
+      }
       let record = line;
       let prefixTime: number | null = null;
       let dated = startsWithSlashedStamp(line);
@@ -105,7 +115,45 @@ export function createGoSignature(opts: SignatureOptions): Signature {
 const ISO_DATE = /^\d{4}-\d\d-\d\d[T ]\d\d:\d\d/;
 
 function startsLikeRecord(line: string): boolean {
-  return startsWithSlashedStamp(line) || ISO_DATE.test(line) || line.charCodeAt(0) === 123;
+  return startsWithSlashedStamp(line) || ISO_DATE.test(line) || line.charCodeAt(0) === 123 || line.startsWith('time="');
+}
+
+/**
+ * Programs that log Go's message through their own logger (Traefik and the
+ * like): logrus `time="…" level=debug msg="http: TLS handshake error from …"`,
+ * zerolog/zap console `2026-11-22T02:40:11Z DBG log.go:245 > http: TLS handshake error from …`,
+ * or a JSON object whose `msg`/`message` is the message. The message must be
+ * the logger's message field, at its start; undefined: none of these shapes.
+ */
+const LOGRUS = /^time="([^"]{1,40})" level=[a-z]{1,8} msg="(http: TLS handshake error from [^"\\]{1,80}(?:\\.|[^"\\]){0,1000})"$/;
+const CONSOLE = /^(\d{4}-\d\d-\d\d[T ][\d:.]{5,18}(?:Z|[+-]\d\d:?\d\d)?)[ \t]+(?:[A-Z]{3,7}|[a-z]{4,7})[ \t]+(?:[\w./-]{1,80}:\d{1,6}[ \t]+)?(?:>[ \t]+)?(http: TLS handshake error from [^\n]{1,1100})$/;
+
+function structured(line: string): MatchResult | undefined {
+  if (line.charCodeAt(0) === 123) {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(line);
+    } catch {
+      return undefined;
+    }
+    if (typeof doc !== 'object' || doc === null) return undefined;
+    const o = doc as Record<string, unknown>;
+    const msg = typeof o.msg === 'string' ? o.msg : typeof o.message === 'string' ? o.message : null;
+    if (msg === null || !msg.startsWith(GO_MARKER)) return undefined;
+    return parseGoMessage(msg, isoOrSeconds(o.time ?? o.ts));
+  }
+  const logrus = LOGRUS.exec(line);
+  if (logrus) return parseGoMessage(logrus[2]!.replace(/\\(.)/g, '$1'), isoOrSeconds(logrus[1]));
+  const plain = CONSOLE.exec(line);
+  if (plain) return parseGoMessage(plain[2]!, isoOrSeconds(plain[1]));
+  return undefined;
+}
+
+function isoOrSeconds(v: unknown): number | null {
+  if (typeof v === 'number' && Number.isFinite(v)) return Math.round(v * 1000);
+  if (typeof v !== 'string') return null;
+  const t = Date.parse(v.replace(' ', 'T').replace(/([+-]\d\d)(\d\d)$/, '$1:$2'));
+  return Number.isNaN(t) ? null : t;
 }
 
 /** The message alone ("http: TLS handshake error from …"), as Caddy's JSON log carries it. */

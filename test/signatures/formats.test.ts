@@ -159,6 +159,24 @@ describe('go', () => {
     expect(one('go', body)).toMatchObject({ time: null });
   });
 
+  it('reads the message through other loggers: logrus, zerolog/zap console, JSON (Traefik and the like)', () => {
+    const at = T('2026-11-22T02:40:11');
+    expect(one('go', 'time="2026-11-22T02:40:11Z" level=debug msg="http: TLS handshake error from 198.51.100.2:4000: EOF"')).toMatchObject({ time: at, cause: 'eof', ip: { text: '198.51.100.2' } });
+    expect(summary('go', 'time="2026-11-22T02:40:11Z" level=debug msg="http: TLS handshake error from [2001:db8::2]:4000: no certificate available for \\"x\\""')).toBe(
+      '2001:db8::2 sni no certificate available for "x"',
+    );
+    expect(one('go', '2026-11-22T02:40:11Z DBG log/log.go:245 > http: TLS handshake error from 198.51.100.3:4000: tls: invalid client key share')).toMatchObject({
+      time: at,
+      cause: 'bad-key-share',
+    });
+    expect(summary('go', '2026-11-22T02:40:11.123Z\tDEBUG\thttp: TLS handshake error from 198.51.100.4:4000: EOF')).toBe('198.51.100.4 eof EOF');
+    expect(one('go', '{"level":"debug","time":"2026-11-22T02:40:11Z","message":"http: TLS handshake error from 198.51.100.5:4000: EOF"}')).toMatchObject({ time: at, ip: { text: '198.51.100.5' } });
+    // The message must be the logger's message field, not text elsewhere in the record.
+    expect(one('go', '{"level":"info","message":"GET /x","path":"http: TLS handshake error from 203.0.113.9:1: EOF"}')).toBeNull();
+    expect(one('go', 'time="2026-11-22T02:40:11Z" level=info msg="GET /http: TLS handshake error from 203.0.113.9:1: EOF"')).toBeNull();
+    expect(one('go', '2026-11-22T02:40:11Z INF request path=/x > http: TLS handshake error from 203.0.113.9:1: EOF')).toBeNull();
+  });
+
   it('never reads an address or a cause out of client-chosen text in the reason', () => {
     expect(summary('go', g("198.51.100.2:4000: no certificate available for 'x http: TLS handshake error from 203.0.113.9:1: EOF'"))).toMatch(/^198\.51\.100\.2 sni /);
     expect(summary('go', g("198.51.100.2:4000: no certificate available for 'bad certificate'"))).toMatch(/^198\.51\.100\.2 sni /);
