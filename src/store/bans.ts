@@ -23,7 +23,8 @@ export interface NewBan {
   expiresAt: number | null;
 }
 
-interface BanRow {
+/** A row of the bans table as SQLite returns it. */
+export interface BanRow {
   id: number;
   ip: string;
   reason: string;
@@ -33,7 +34,7 @@ interface BanRow {
   expires_at: number | null;
 }
 
-function toBan(row: BanRow): Ban | null {
+export function toBan(row: BanRow): Ban | null {
   const ip = parseCidr(row.ip);
   if (!ip) return null;
   return {

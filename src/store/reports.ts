@@ -1,5 +1,5 @@
 import { cidrContains, cidrOverlaps, isSingleAddress, parseCidr, parseIp, type Cidr, type Ip } from '../net/address.js';
-import type { Ban, BanOrigin } from './bans.js';
+import { toBan, type Ban, type BanOrigin, type BanRow } from './bans.js';
 import type { Db } from './db.js';
 
 /** A ban as history sees it: also the ones that ended, and how. */
@@ -28,32 +28,14 @@ export interface SourcePosition {
   updatedAt: number;
 }
 
-interface BanRow {
-  id: number;
-  ip: string;
-  reason: string;
-  failures: number;
-  origin: BanOrigin;
-  banned_at: number;
-  expires_at: number | null;
+interface BanRecordRow extends BanRow {
   state: BanRecord['state'];
   ended_at: number | null;
 }
 
-function toRecord(r: BanRow): BanRecord | null {
-  const ip = parseCidr(r.ip);
-  if (!ip) return null;
-  return {
-    id: r.id,
-    ip,
-    reason: r.reason,
-    failures: r.failures,
-    origin: r.origin,
-    bannedAt: r.banned_at,
-    expiresAt: r.expires_at,
-    state: r.state,
-    endedAt: r.ended_at,
-  };
+function toRecord(r: BanRecordRow): BanRecord | null {
+  const ban = toBan(r);
+  return ban && { ...ban, state: r.state, endedAt: r.ended_at };
 }
 
 /**
@@ -81,7 +63,7 @@ export function reportsRepo(db: Db) {
   const filePositions = db.prepare('SELECT source, path, dev, ino, offset, updated_at FROM file_positions ORDER BY source, updated_at DESC');
   const cursors = db.prepare('SELECT source, updated_at FROM journal_cursors ORDER BY source');
 
-  const records = (rows: unknown[]) => (rows as BanRow[]).map(toRecord).filter((b): b is BanRecord => b !== null);
+  const records = (rows: unknown[]) => (rows as BanRecordRow[]).map(toRecord).filter((b): b is BanRecord => b !== null);
 
   return {
     /** Failures at or after `from` per source and server-written reason (the caller classifies reasons). */
