@@ -1,6 +1,5 @@
 import { UserError } from '../errors.js';
-import type { Cidr } from '../net/address.js';
-import { wantedNow, type FirewallBackend, type FirewallEntry, type ReconcileReport } from './backend.js';
+import { wantedNow, type FirewallBackend, type ReconcileReport } from './backend.js';
 import { mustRun, tool } from './exec.js';
 import {
   addLines,
@@ -21,6 +20,7 @@ import {
 import { ourRules, readIpsetSave, type IptablesRule, type IpsetState } from './ipset-state.js';
 import { diffMembers, type Placed } from './members.js';
 import { Mirror } from './mirror.js';
+import { PendingChanges } from './pending.js';
 
 const FAMILIES = [4, 6] as const;
 const MAX_TTL_MS = IPSET_MAX_TIMEOUT_S * 1000;
@@ -59,8 +59,7 @@ export function createIpsetBackend(
    * message per member (100k adds: 0.4 s instead of 1.5 s).
    */
   const maxElemOf = new Map<4 | 6, number>();
-  let adds = new Map<string, FirewallEntry>();
-  let removes = new Map<string, Cidr>();
+  const pending = new PendingChanges();
 
   /** Our rules for one family put right: the expected one in each hooked chain, nothing else. */
   const planRules = (family: 4 | 6, rules: readonly IptablesRule[]) => {
@@ -116,19 +115,15 @@ export function createIpsetBackend(
     name: opts.name ?? 'ipset',
     check: () => io.check(),
     add(entry) {
-      removes.delete(entry.net.text);
-      adds.set(entry.net.text, entry);
+      pending.add(entry);
     },
     remove(net) {
-      adds.delete(net.text);
-      removes.set(net.text, net);
+      pending.remove(net);
     },
     async commit() {
-      if (adds.size === 0 && removes.size === 0) return;
-      const added = [...adds.values()];
-      const gone = [...removes.values()];
-      adds = new Map();
-      removes = new Map();
+      const batch = pending.take();
+      if (!batch) return;
+      const { adds: added, removes: gone } = batch;
       const build = () => {
         const lines: string[] = [];
         for (const f of FAMILIES) {
@@ -156,8 +151,7 @@ export function createIpsetBackend(
       );
     },
     async sync(active) {
-      adds = new Map();
-      removes = new Map();
+      pending.clear();
       const placed = placeIpset(o.table, active);
       await guarded(async () => {
         const names = await io.setNames(mirror);
@@ -179,8 +173,7 @@ export function createIpsetBackend(
       mirror.reset(placed);
     },
     async reconcile(wanted) {
-      adds = new Map();
-      removes = new Map();
+      pending.clear();
       let placed: Placed[] = [];
       let added = 0;
       let removed = 0;

@@ -1,9 +1,9 @@
 import { UserError } from '../errors.js';
-import type { Cidr } from '../net/address.js';
-import { wantedNow, type FirewallBackend, type FirewallEntry, type ReconcileReport } from './backend.js';
+import { wantedNow, type FirewallBackend, type ReconcileReport } from './backend.js';
 import { tool } from './exec.js';
 import { diffMembers, type Placed } from './members.js';
 import { Mirror } from './mirror.js';
+import { PendingChanges } from './pending.js';
 import {
   changeLines,
   declareLines,
@@ -34,8 +34,7 @@ export function createNftablesBackend(
   opts: { name?: string; clock?: () => number } = {},
 ): FirewallBackend {
   const mirror = new Mirror(opts.clock ?? Date.now);
-  let adds = new Map<string, FirewallEntry>();
-  let removes = new Map<string, Cidr>();
+  const pending = new PendingChanges();
   const t = `inet ${o.table}`;
   // Validates the options before anything runs.
   declareLines(o);
@@ -54,38 +53,31 @@ export function createNftablesBackend(
     name: opts.name ?? 'nftables',
     check: () => io.check(),
     add(entry) {
-      removes.delete(entry.net.text);
-      adds.set(entry.net.text, entry);
+      pending.add(entry);
     },
     remove(net) {
-      adds.delete(net.text);
-      removes.set(net.text, net);
+      pending.remove(net);
     },
     async commit() {
-      if (adds.size === 0 && removes.size === 0) return;
+      const batch = pending.take();
+      if (!batch) return;
       const fresh: Placed[] = [];
       const reset: Placed[] = [];
-      for (const entry of adds.values()) {
+      for (const entry of batch.adds) {
         const p = { set: setFor(entry.net), entry };
         (mirror.surelyAbsent(p.set, entry.net) ? fresh : reset).push(p);
       }
-      const gone = [...removes.values()].map((net) => ({ set: setFor(net), net }));
-      // Cleared first: a failed apply must not be retried forever with a bad batch; the
-      // database stays the truth and the next reconcile re-applies what is active.
-      adds = new Map();
-      removes = new Map();
+      const gone = batch.removes.map((net) => ({ set: setFor(net), net }));
       await run([...declareLines(o), ...changeLines(o, { fresh, reset, removes: gone })], () =>
         mirror.applied([...fresh, ...reset], gone),
       );
     },
     async sync(active) {
-      adds = new Map();
-      removes = new Map();
+      pending.clear();
       await run(syncLines(o, active), () => mirror.reset(placeAll(active)));
     },
     async reconcile(wanted) {
-      adds = new Map();
-      removes = new Map();
+      pending.clear();
       const view = await io.read(o, mirror);
       const active = wantedNow(wanted);
       const placed = placeAll(active);
