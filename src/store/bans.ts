@@ -3,8 +3,8 @@ import type { Db } from './db.js';
 
 export type BanOrigin = 'auto' | 'manual';
 
-export interface Ban {
-  id: number;
+/** A ban about to be recorded. */
+export interface NewBan {
   ip: Cidr;
   reason: string;
   failures: number;
@@ -14,13 +14,9 @@ export interface Ban {
   expiresAt: number | null;
 }
 
-export interface NewBan {
-  ip: Cidr;
-  reason: string;
-  failures: number;
-  origin: BanOrigin;
-  bannedAt: number;
-  expiresAt: number | null;
+/** A recorded ban. */
+export interface Ban extends NewBan {
+  id: number;
 }
 
 /** A row of the bans table as SQLite returns it. */
