@@ -61,17 +61,31 @@ export function recordBans(store: Store, bans: readonly NewBan[], now: number): 
   const recorded: Ban[] = [];
   const replaced: Ban[] = [];
   if (bans.length === 0) return { recorded, replaced };
-  let active = store.bans.active(now);
+  // Only network bans can cover another entry, and there are few of them; reading
+  // every active ban here would cost a flood with 100k bans most of a second a tick.
+  let networks = store.bans.activeNetworks(now);
   for (const nb of bans) {
-    if (active.some((b) => !isSingleAddress(b.ip) && b.ip.text !== nb.ip.text && cidrContains(b.ip, nb.ip))) continue;
-    const covered = isSingleAddress(nb.ip) ? [] : active.filter((b) => b.ip.text !== nb.ip.text && cidrContains(nb.ip, b.ip));
+    if (networks.some((b) => b.ip.text !== nb.ip.text && cidrContains(b.ip, nb.ip))) continue;
+    // A network ban is rare: only then are all active bans read, for the ones it covers.
+    const covered = isSingleAddress(nb.ip)
+      ? []
+      : store.bans.active(now).filter((b) => b.ip.text !== nb.ip.text && cidrContains(nb.ip, b.ip));
     for (const b of covered) store.bans.unban(b, nb.bannedAt);
     replaced.push(...covered);
     const ban = store.bans.record(nb);
     recorded.push(ban);
-    active = [...active.filter((b) => b.ip.text !== ban.ip.text && !covered.includes(b)), ban];
+    if (!isSingleAddress(ban.ip)) {
+      const gone = new Set(covered.map((b) => b.id));
+      networks = [...networks.filter((b) => b.ip.text !== ban.ip.text && !gone.has(b.id)), ban];
+    }
   }
-  return { recorded: recorded.filter((b) => !replaced.includes(b)), replaced: replaced.filter((b) => !recorded.includes(b)) };
+  // Ids, not objects: a ban recorded earlier in this batch comes back as a new object when read again.
+  const replacedIds = new Set(replaced.map((b) => b.id));
+  const recordedIds = new Set(recorded.map((b) => b.id));
+  return {
+    recorded: recorded.filter((b) => !replacedIds.has(b.id)),
+    replaced: replaced.filter((b) => !recordedIds.has(b.id)),
+  };
 }
 
 export function breakerRecord(state: PolicyState, now: number): BreakerRecord {
