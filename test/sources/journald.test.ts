@@ -25,15 +25,8 @@ afterEach(() => {
  * --no-tail, none with --lines=0), then waits. It notes its arguments.
  */
 function fakeJournalctl(): { command: string; argsFile: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'blocker-journal-'));
-  dirs.push(dir);
-  const command = join(dir, 'journalctl');
-  const argsFile = join(dir, 'args');
-  writeFileSync(
-    command,
-    `#!${process.execPath}
-const fs = require('node:fs');
-const args = process.argv.slice(2);
+  return writeJournalctl(
+    (argsFile) => `const args = process.argv.slice(2);
 fs.appendFileSync(${JSON.stringify(argsFile)}, JSON.stringify(args) + '\\n');
 const lines = fs.readFileSync(${JSON.stringify(FIXTURE)}, 'utf8').trimEnd().split('\\n');
 const after = args.find((a) => a.startsWith('--after-cursor='));
@@ -43,6 +36,15 @@ process.stdout.write(lines.slice(from).map((l) => l + '\\n').join(''));
 if (args.includes('--follow')) setInterval(() => {}, 1000);
 `,
   );
+}
+
+/** Writes an executable `journalctl` stand-in in a fresh folder; `body` is its script after `fs` is loaded. */
+function writeJournalctl(body: (argsFile: string) => string): { command: string; argsFile: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'blocker-journal-'));
+  dirs.push(dir);
+  const command = join(dir, 'journalctl');
+  const argsFile = join(dir, 'args');
+  writeFileSync(command, `#!${process.execPath}\nconst fs = require('node:fs');\n${body(argsFile)}`);
   chmodSync(command, 0o755);
   return { command, argsFile };
 }
@@ -127,21 +129,13 @@ describe('journald source', () => {
   });
 
   it('drops a stored cursor journalctl refuses, and starts again without it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'blocker-journal-'));
-    dirs.push(dir);
-    const command = join(dir, 'journalctl');
-    const argsFile = join(dir, 'args');
     // Refuses any cursor the way journalctl does ("Failed to seek to cursor: Invalid argument", exit 1).
-    writeFileSync(
-      command,
-      `#!${process.execPath}
-const fs = require('node:fs');
-fs.appendFileSync(${JSON.stringify(argsFile)}, JSON.stringify(process.argv.slice(2)) + '\\n');
+    const { command, argsFile } = writeJournalctl(
+      (args) => `fs.appendFileSync(${JSON.stringify(args)}, JSON.stringify(process.argv.slice(2)) + '\\n');
 if (process.argv.some((a) => a.startsWith('--after-cursor='))) { process.stderr.write('Failed to seek to cursor: Invalid argument\\n'); process.exit(1); }
 setInterval(() => {}, 1000);
 `,
     );
-    chmodSync(command, 0o755);
     const warnings: string[] = [];
     const src = new JournaldSource(
       { name: 'hy', units: [], identifiers: ['hysteria'], readFrom: 'end', command },
