@@ -24,5 +24,3 @@ export function createLogger(write: (line: string) => void, min: Level = 'info')
   };
   return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
 }
-
-export const silentLogger: Logger = createLogger(() => {}, 'error');

@@ -48,12 +48,6 @@ export function overlappingGroup(
   return null;
 }
 
-/** The label of the first group whose range overlaps `net`, with the range, e.g. "allow (10.0.0.0/8)". */
-export function overlapsProtected(groups: readonly ProtectedRanges[], net: Cidr): string | null {
-  const hit = overlappingGroup(groups, net);
-  return hit ? `${hit.group.label} (${hit.range.text})` : null;
-}
-
 /** What an operator should know when a protected address reaches the threshold. */
 export function sparedNote(label: string): string {
   if (label.startsWith('cdn:')) return 'via CDN — not banned; restrict the origin to the CDN instead';
