@@ -1,4 +1,4 @@
-import { parseIp, type Ip } from '../net/address.js';
+import { ipv4FromNumber, parseIp, type Ip } from '../net/address.js';
 
 /**
  * Remembers the last few results of a pure function of a string (reason
@@ -151,7 +151,7 @@ function v4Interner(): (n: number) => Ip {
       i = slot(k);
     }
     // Built from the number: a fresh string, and the canonical form parseIp also gives.
-    const ip = parseIp(`${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`)!;
+    const ip = ipv4FromNumber(n);
     used[i] = 1;
     keys[i] = k;
     values[i] = ip;

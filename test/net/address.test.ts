@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cidrContains, parseCidr, parseIp } from '../../src/net/address.js';
+import { cidrContains, ipv4FromNumber, parseCidr, parseIp } from '../../src/net/address.js';
 
 describe('parseIp', () => {
   it('accepts IPv4 and canonicalises IPv6', () => {
@@ -10,6 +10,19 @@ describe('parseIp', () => {
   it('folds IPv4-mapped IPv6 to IPv4', () => {
     expect(parseIp('::ffff:198.51.100.7')).toMatchObject({ family: 4, text: '198.51.100.7' });
     expect(parseIp('::ffff:c633:6407')).toMatchObject({ family: 4, text: '198.51.100.7' });
+  });
+
+  it('carries the address as four 32-bit words, whichever way it was parsed', () => {
+    const words = (s: string) => {
+      const ip = parseIp(s)!;
+      return [ip.w0, ip.w1, ip.w2, ip.w3].map((w) => w >>> 0);
+    };
+    expect(words('203.0.113.9')).toEqual([0, 0, 0, 0xcb007109]);
+    expect(words('::ffff:203.0.113.9')).toEqual([0, 0, 0, 0xcb007109]);
+    expect(words('255.255.255.255')).toEqual([0, 0, 0, 0xffffffff]);
+    expect(words('2001:db8:ffff:1::8000:2')).toEqual([0x20010db8, 0xffff0001, 0, 0x80000002]);
+    expect(ipv4FromNumber(0xcb007109)).toEqual(parseIp('203.0.113.9'));
+    expect(parseCidr('2001:db8:1:2::5/64')!.network.w1 >>> 0).toBe(0x00010002);
   });
 
   it.each(['', 'unknown', '256.1.1.1', '1.2.3', '01.2.3.4', '1.2.3.4.5', '0x7f.0.0.1', '1', 'fe80::1%eth0', '2001:db8::1::2', ' 1.2.3.4', '1.2.3.4 ', '[2001:db8::1]'])(
