@@ -1,4 +1,5 @@
 import ipaddr from 'ipaddr.js';
+import { formatV6 } from './v6.js';
 
 declare const normalised: unique symbol;
 
@@ -61,6 +62,16 @@ function v4Ip(text: string, n: number): Ip {
 /** The IPv4 address whose number is `n` (as a signed or unsigned 32-bit integer). */
 export function ipv4FromNumber(n: number): Ip {
   return v4Ip(`${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`, n);
+}
+
+/**
+ * The address with these words (see Ip), in the canonical text parseIp gives.
+ * For tables keyed by words that must name their entries again.
+ */
+export function ipFromWords(family: 4 | 6, w0: number, w1: number, w2: number, w3: number): Ip {
+  if (family === 4) return ipv4FromNumber(w3);
+  const groups = [w0 >>> 16, w0 & 0xffff, w1 >>> 16, w1 & 0xffff, w2 >>> 16, w2 & 0xffff, w3 >>> 16, w3 & 0xffff];
+  return { family: 6, text: formatV6(groups), w0: w0 | 0, w1: w1 | 0, w2: w2 | 0, w3: w3 | 0 } as Ip;
 }
 
 /** Parses one address as servers write it; returns null for anything else (never throws). */

@@ -105,7 +105,7 @@ export function netSet(nets: readonly Cidr[]): NetSet {
           const [lo, hi] = bounds(x);
           return within(v4, Number(lo), Number(hi));
         }
-        const n = v4Number(x.text);
+        const n = x.w3 >>> 0;
         return within(v4, n, n);
       }
       if (v6.length === 0) return false;

@@ -1,4 +1,6 @@
+import type { Ip } from '../net/address.js';
 import { durationText } from './duration-text.js';
+import { KeyedRows } from './keyed-rows.js';
 
 /**
  * The storm breaker: when, within `window`, handshakes fail from more distinct
@@ -28,7 +30,7 @@ export interface BreakerState {
   /** How many addresses were last seen in each bucket: their sum over the window is the distinct count. */
   readonly lastSeenHere: number[];
   /** Each address and the bucket it was last seen in. */
-  readonly seen: Map<string, number>;
+  readonly seen: LastSeen;
   tripped: boolean;
   since: number | null;
   endedAt: number | null;
@@ -60,7 +62,7 @@ export function emptyBreaker(): BreakerState {
     failures: new Array<number>(BUCKETS).fill(0),
     certRejected: new Array<number>(BUCKETS).fill(0),
     lastSeenHere: new Array<number>(BUCKETS).fill(0),
-    seen: new Map(),
+    seen: new LastSeen(),
     tripped: false,
     since: null,
     endedAt: null,
@@ -84,7 +86,7 @@ const slotOf = (idx: number) => ((idx % BUCKETS) + BUCKETS) % BUCKETS;
  * Counts one failure (every failure counts, protected or not, whatever its
  * weight). Constant work per failure: a flood is exactly when this runs most.
  */
-export function countFailure(s: BreakerState, rules: BreakerRules, key: string, certRejected: boolean, time: number): void {
+export function countFailure(s: BreakerState, rules: BreakerRules, ip: Ip, certRejected: boolean, time: number): void {
   if (time > s.clock) s.clock = time;
   const w = widthOf(rules);
   const oldest = Math.floor(s.clock / w) - BUCKETS + 1;
@@ -99,21 +101,24 @@ export function countFailure(s: BreakerState, rules: BreakerRules, key: string, 
   }
   s.failures[i]!++;
   if (certRejected) s.certRejected[i]!++;
-  const last = s.seen.get(key);
-  if (last === undefined) {
-    // Addresses that left the window stay until the map is this full: sweeping them
-    // out as they leave would rebuild the map all the time. Past the cap (a few
+  const r = s.seen.find(ip.family, ip.w0, ip.w1, ip.w2, ip.w3);
+  if (r < 0) {
+    // Addresses that left the window stay until the table is this full: sweeping them
+    // out as they leave would walk the table all the time. Past the cap (a few
     // times the threshold at least), more addresses change nothing but memory.
     const cap = Math.max(rules.maxAddresses * 4, SEEN_KEPT);
     if (s.seen.size >= cap) sweep(s, oldest);
     if (s.seen.size >= cap) return;
-    s.seen.set(key, idx);
+    s.seen.add(ip, idx);
     s.lastSeenHere[i]!++;
-  } else if (last < idx) {
-    const j = slotOf(last);
-    if (s.bucket[j] === last) s.lastSeenHere[j]!--;
-    s.seen.set(key, idx);
-    s.lastSeenHere[i]!++;
+  } else {
+    const last = s.seen.bucketOf(r);
+    if (last < idx) {
+      const j = slotOf(last);
+      if (s.bucket[j] === last) s.lastSeenHere[j]!--;
+      s.seen.setBucket(r, idx);
+      s.lastSeenHere[i]!++;
+    }
   }
 }
 
@@ -121,7 +126,44 @@ export function countFailure(s: BreakerState, rules: BreakerRules, key: string, 
 function sweep(s: BreakerState, oldest: number): void {
   if (oldest === s.sweptAt) return;
   s.sweptAt = oldest;
-  for (const [k, b] of s.seen) if (b < oldest) s.seen.delete(k);
+  s.seen.forgetBefore(oldest);
+}
+
+/** Addresses and the bucket each was last seen in, keyed by family and words. */
+export class LastSeen extends KeyedRows {
+  private bucketCol: Float64Array;
+
+  constructor() {
+    super(5, 256);
+    this.bucketCol = new Float64Array(this.capacity);
+  }
+
+  add(ip: Ip, bucket: number): void {
+    this.bucketCol[this.insert(ip.family, ip.w0, ip.w1, ip.w2, ip.w3)] = bucket;
+  }
+
+  bucketOf(r: number): number {
+    return this.bucketCol[r]!;
+  }
+
+  setBucket(r: number, bucket: number): void {
+    this.bucketCol[r] = bucket;
+  }
+
+  forgetBefore(oldest: number): void {
+    for (let r = this.size - 1; r >= 0; r--) if (this.bucketCol[r]! < oldest) this.remove(r);
+    this.shrink();
+  }
+
+  protected resize(capacity: number): void {
+    const b = new Float64Array(capacity);
+    b.set(this.bucketCol.subarray(0, Math.min(this.size, capacity)));
+    this.bucketCol = b;
+  }
+
+  protected move(from: number, to: number): void {
+    this.bucketCol[to] = this.bucketCol[from]!;
+  }
 }
 
 // Sums over the live buckets, reused so that evaluating costs no allocation.

@@ -2,6 +2,9 @@ import { formatDuration } from '../config/duration.js';
 import { durationText } from './duration-text.js';
 import { cidrContains, cidrOf, parseCidr, type Cidr, type Ip } from '../net/address.js';
 import { prefixOf, prefixText } from '../net/prefix.js';
+import { BanTable } from './ban-table.js';
+import { FailureWindows } from './failure-windows.js';
+import { PrefixWindows } from './prefix-windows.js';
 import type { Cause } from '../signatures/causes.js';
 import { countFailure, describeStorm, emptyBreaker, evaluate, pruneBreaker, type BreakerRules, type BreakerState } from './breaker.js';
 import { diagnose, emptyDiagnosis, pruneDiagnosis, type DiagnosisRules, type DiagnosisState } from './diagnosis.js';
@@ -35,39 +38,14 @@ export interface PolicyRules {
   readonly diagnosis?: DiagnosisRules;
 }
 
-interface PrefixWindow {
-  times: number[];
-  /**
-   * Each failing address of the prefix and its latest failure, side by side.
-   * Arrays, not a map: there are at most maxAddresses of them, and a flood can
-   * bring one window per /64.
-   */
-  addresses: string[];
-  lastFailed: number[];
-}
-
-/** Notes that `addr` failed at `time`, dropping addresses whose last failure left the window. */
-function seeAddress(w: PrefixWindow, addr: string, time: number, from: number): void {
-  const i = w.addresses.indexOf(addr);
-  if (i < 0) {
-    w.addresses.push(addr);
-    w.lastFailed.push(time);
-  } else if (w.lastFailed[i]! < time) w.lastFailed[i] = time;
-  for (let j = w.addresses.length - 1; j >= 0; j--) {
-    if (w.lastFailed[j]! < from) {
-      w.addresses.splice(j, 1);
-      w.lastFailed.splice(j, 1);
-    }
-  }
-}
-
 /** What the policy remembers between events. */
 export interface PolicyState {
   /** Recent failure times per address (a weight-2 failure appears twice). */
-  readonly windows: Map<string, number[]>;
-  /** Bans in force per entry (address or network text). */
-  readonly bannedUntil: Map<string, number>;
-  readonly prefixes: Map<string, PrefixWindow>;
+  readonly windows: FailureWindows;
+  /** Bans in force per entry (address or network). */
+  readonly bannedUntil: BanTable;
+  /** Recent failures per IPv6 prefix, and which of its addresses failed. */
+  readonly prefixes: PrefixWindows;
   /** Times of past bans per entry within rememberFor, for escalation. */
   readonly history: Map<string, number[]>;
   readonly breaker: BreakerState;
@@ -135,9 +113,9 @@ const MAX_HELD_REMEMBERED = 100_000;
 
 export function emptyState(): PolicyState {
   return {
-    windows: new Map(),
-    bannedUntil: new Map(),
-    prefixes: new Map(),
+    windows: new FailureWindows(),
+    bannedUntil: new BanTable(),
+    prefixes: new PrefixWindows(),
     history: new Map(),
     breaker: emptyBreaker(),
     diagnosis: emptyDiagnosis(),
@@ -171,17 +149,29 @@ export function observe(state: PolicyState, rules: PolicyRules, ev: Observation,
     if (d) out.push({ kind: 'diagnosis', level: 'warn', ...d, at: now });
   }
   if (rules.breaker) {
-    countFailure(state.breaker, rules.breaker, ev.ip.text, ev.cause === 'cert-rejected', ev.time);
+    countFailure(state.breaker, rules.breaker, ev.ip, ev.cause === 'cert-rejected', ev.time);
     breakerDecisions(state, rules, rules.breaker, ev.time, now, out);
   }
   const weight = weightOf(rules, ev.cause);
   if (weight <= 0) return out;
 
-  const prefix = ev.ip.family === 6 && rules.ipv6 && rules.ipv6.prefixLength < 128 ? prefixText(ev.ip, rules.ipv6.prefixLength) : null;
-  if (prefix && stillBanned(state, prefix, ev.time)) return out;
-  if (stillBanned(state, ev.ip.text, ev.time)) return out;
-  if (prefix) {
-    const d = countPrefix(state, rules, rules.ipv6!, prefix, ev, weight, now);
+  // The IPv6 prefix this failure also counts for (0: none).
+  const len = ev.ip.family === 6 && rules.ipv6 && rules.ipv6.prefixLength < 128 ? rules.ipv6.prefixLength : 0;
+  // Failures while banned do not count; a lapsed ban is forgotten.
+  if (len) {
+    const until = state.bannedUntil.untilOfPrefix(ev.ip, len);
+    if (until !== undefined) {
+      if (ev.time < until) return out;
+      state.bannedUntil.delete(prefixOf(ev.ip, len));
+    }
+  }
+  const until = state.bannedUntil.untilOfIp(ev.ip);
+  if (until !== undefined) {
+    if (ev.time < until) return out;
+    state.bannedUntil.delete(cidrOf(ev.ip));
+  }
+  if (len) {
+    const d = countPrefix(state, rules, rules.ipv6!, len, ev, weight, now);
     if (d) out.push(d);
     // Inside a network banned just now: this failure is the ban's, not the address's.
     if (d?.kind === 'ban') return out;
@@ -201,24 +191,11 @@ export function advance(state: PolicyState, rules: PolicyRules, now: number): De
   return out;
 }
 
-function stillBanned(state: PolicyState, key: string, time: number): boolean {
-  const until = state.bannedUntil.get(key);
-  if (until === undefined) return false;
-  if (time < until) return true;
-  state.bannedUntil.delete(key);
-  return false;
-}
-
 function countAddress(state: PolicyState, rules: PolicyRules, ev: Observation, weight: number, now: number): Decision | null {
-  const key = ev.ip.text;
   const from = ev.time - rules.findTime;
-  let times = state.windows.get(key);
-  if (!times) state.windows.set(key, (times = []));
-  for (let i = 0; i < weight; i++) insertSorted(times, ev.time);
-  keepRecent(times, from, rules.maxRetry);
-  const inWindow = countInWindow(times, from, ev.time);
+  const inWindow = state.windows.add(ev.ip, ev.time, weight, from, rules.maxRetry);
   if (inWindow < rules.maxRetry) return null;
-  state.windows.delete(key);
+  state.windows.delete(ev.ip);
   const what = () => `${inWindow} handshake failures within ${durationText(rules.findTime)} (last: ${ev.reason})`;
   return reach(state, rules, ev.ip, cidrOf(ev.ip), inWindow, what, now);
 }
@@ -227,26 +204,20 @@ function countPrefix(
   state: PolicyState,
   rules: PolicyRules,
   p: PrefixRules,
-  key: string,
+  len: number,
   ev: Observation,
   weight: number,
   now: number,
 ): Decision | null {
   const from = ev.time - rules.findTime;
-  let w = state.prefixes.get(key);
-  if (!w) state.prefixes.set(key, (w = { times: [], addresses: [], lastFailed: [] }));
-  for (let i = 0; i < weight; i++) insertSorted(w.times, ev.time);
-  keepRecent(w.times, from, p.maxRetry);
-  seeAddress(w, ev.ip.text, ev.time, from);
-  const total = countInWindow(w.times, from, ev.time);
-  let distinct = 0;
-  for (const t of w.lastFailed) if (t <= ev.time) distinct++;
+  const total = state.prefixes.add(ev.ip, len, ev.time, weight, from, p.maxRetry);
+  const distinct = state.prefixes.distinct;
   if (total < p.maxRetry && distinct < p.maxAddresses) return null;
-  state.prefixes.delete(key);
+  state.prefixes.deletePrefix(ev.ip, len);
   const what = () =>
-    `${distinct} address${distinct === 1 ? '' : 'es'} of ${key} failed ${total} handshake${total === 1 ? '' : 's'} ` +
+    `${distinct} address${distinct === 1 ? '' : 'es'} of ${prefixText(ev.ip, len)} failed ${total} handshake${total === 1 ? '' : 's'} ` +
     `within ${durationText(rules.findTime)} (last: ${ev.ip.text}, ${ev.reason})`;
-  return reach(state, rules, ev.ip, prefixOf(ev.ip, p.prefixLength), total, what, now);
+  return reach(state, rules, ev.ip, prefixOf(ev.ip, len), total, what, now);
 }
 
 /**
@@ -271,7 +242,7 @@ function reach(state: PolicyState, rules: PolicyRules, ip: Ip, net: Cidr, failur
   const offence = esc ? recentBans(history, esc.rememberFor, now) + 1 : 1;
   const duration = banDuration(rules.banTime, esc, offence);
   const until = now + duration;
-  state.bannedUntil.set(net.text, until);
+  state.bannedUntil.set(net, until);
   if (esc) {
     if (!history) {
       // Bounded: past the cap the entry banned longest ago is forgotten (a flood of one-off addresses).
@@ -330,13 +301,9 @@ function breakerDecisions(
 /** Forgets what can no longer matter (windows out of reach, bans that ended, old history), so memory stays bounded. */
 export function prune(state: PolicyState, rules: PolicyRules, now: number): void {
   const from = now - rules.findTime;
-  for (const [key, times] of state.windows) if (times[times.length - 1]! < from) state.windows.delete(key);
-  for (const [key, until] of state.bannedUntil) if (until <= now) state.bannedUntil.delete(key);
-  for (const [key, w] of state.prefixes) {
-    let newest = Number.NEGATIVE_INFINITY;
-    for (const t of w.lastFailed) if (t > newest) newest = t;
-    if (newest < from) state.prefixes.delete(key);
-  }
+  state.windows.prune(from);
+  state.bannedUntil.prune(now);
+  state.prefixes.prune(from);
   if (rules.escalation) {
     const since = now - rules.escalation.rememberFor;
     for (const [key, times] of state.history) {
@@ -363,11 +330,12 @@ export function forget(state: PolicyState, key: string): void {
  * their past bans.
  */
 export function forgetWithin(state: PolicyState, net: Cidr): void {
-  for (const map of [state.windows, state.bannedUntil, state.prefixes, state.history] as Map<string, unknown>[]) {
-    for (const key of map.keys()) {
-      const entry = parseCidr(key);
-      if (entry && cidrContains(net, entry)) map.delete(key);
-    }
+  state.windows.deleteWithin(net);
+  state.bannedUntil.deleteWithin(net);
+  state.prefixes.deleteWithin(net);
+  for (const key of state.history.keys()) {
+    const entry = parseCidr(key);
+    if (entry && cidrContains(net, entry)) state.history.delete(key);
   }
 }
 
@@ -389,7 +357,7 @@ export function restore(
 ): void {
   const since = new Map<string, number>();
   for (const b of data.bans) {
-    state.bannedUntil.set(b.net.text, b.until ?? Number.POSITIVE_INFINITY);
+    state.bannedUntil.set(b.net, b.until ?? Number.POSITIVE_INFINITY);
     if (b.since !== undefined) since.set(b.net.text, b.since);
   }
   if (data.history && rules.escalation) {
@@ -401,43 +369,13 @@ export function restore(
     const weight = weightOf(rules, f.cause);
     if (weight <= 0) continue;
     const end = data.banEnds?.get(f.ip.text);
-    if (end === undefined || f.at > end) {
-      let times = state.windows.get(f.ip.text);
-      if (!times) state.windows.set(f.ip.text, (times = []));
-      for (let i = 0; i < weight; i++) insertSorted(times, f.at);
-      if (times.length > rules.maxRetry) times.splice(0, times.length - rules.maxRetry);
-    }
+    if (end === undefined || f.at > end) state.windows.add(f.ip, f.at, weight, Number.NEGATIVE_INFINITY, rules.maxRetry);
     const p = rules.ipv6;
     if (f.ip.family !== 6 || !p || p.prefixLength >= 128) continue;
     // Failures while the address itself was banned did not count for its prefix either.
     const banned = since.get(f.ip.text);
-    if (banned !== undefined && f.at > banned && f.at < (state.bannedUntil.get(f.ip.text) ?? 0)) continue;
-    const key = prefixText(f.ip, p.prefixLength);
-    if ((data.banEnds?.get(key) ?? Number.NEGATIVE_INFINITY) >= f.at) continue;
-    let w = state.prefixes.get(key);
-    if (!w) state.prefixes.set(key, (w = { times: [], addresses: [], lastFailed: [] }));
-    for (let i = 0; i < weight; i++) insertSorted(w.times, f.at);
-    if (w.times.length > p.maxRetry) w.times.splice(0, w.times.length - p.maxRetry);
-    seeAddress(w, f.ip.text, f.at, Number.NEGATIVE_INFINITY);
+    if (banned !== undefined && f.at > banned && f.at < (state.bannedUntil.untilOfIp(f.ip) ?? 0)) continue;
+    if (data.banEnds && (data.banEnds.get(prefixText(f.ip, p.prefixLength)) ?? Number.NEGATIVE_INFINITY) >= f.at) continue;
+    state.prefixes.restore(f.ip, p.prefixLength, f.at, weight, p.maxRetry);
   }
-}
-
-function insertSorted(times: number[], t: number): void {
-  let i = times.length;
-  while (i > 0 && times[i - 1]! > t) i--;
-  times.splice(i, 0, t);
-}
-
-/** Keeps the window and at most `cap` entries: older ones can never matter again. */
-function keepRecent(times: number[], from: number, cap: number): void {
-  let drop = 0;
-  while (drop < times.length && times[drop]! < from) drop++;
-  if (times.length - drop > cap) drop = times.length - cap;
-  if (drop) times.splice(0, drop);
-}
-
-function countInWindow(times: number[], from: number, to: number): number {
-  let n = 0;
-  for (const t of times) if (t >= from && t <= to) n++;
-  return n;
 }

@@ -1,0 +1,183 @@
+import { ipFromWords, parseIp, type Cidr, type Ip } from '../net/address.js';
+import { wordsWithin } from '../net/words.js';
+import { KeyedRows } from './keyed-rows.js';
+import { countInWindow, keepRecent, insertSorted } from './times.js';
+
+/**
+ * One family's addresses and their recent failure times. Most addresses of a
+ * flood fail once: that time sits in a typed column; only an address with
+ * more gets an array of its own.
+ */
+class TimesRows extends KeyedRows {
+  t0: Float64Array;
+  /** Every time (oldest first) when there is more than one, else null. */
+  more: (number[] | null)[] = [];
+
+  constructor(readonly family: 4 | 6) {
+    super(family === 4 ? 1 : 4, 256);
+    this.t0 = new Float64Array(this.capacity);
+  }
+
+  findIp(ip: Ip): number {
+    return this.family === 4 ? this.find(ip.w3) : this.find(ip.w0, ip.w1, ip.w2, ip.w3);
+  }
+
+  add(ip: Ip): number {
+    const r = this.family === 4 ? this.insert(ip.w3) : this.insert(ip.w0, ip.w1, ip.w2, ip.w3);
+    this.more[r] = null;
+    return r;
+  }
+
+  ip(r: number): Ip {
+    return this.family === 4 ? ipFromWords(4, 0, 0, 0, this.key(r, 0)) : ipFromWords(6, this.key(r, 0), this.key(r, 1), this.key(r, 2), this.key(r, 3));
+  }
+
+  within(r: number, net: Cidr): boolean {
+    return this.family === 4
+      ? wordsWithin(4, 32, 0, 0, 0, this.key(r, 0), net)
+      : wordsWithin(6, 128, this.key(r, 0), this.key(r, 1), this.key(r, 2), this.key(r, 3), net);
+  }
+
+  times(r: number, out: number[]): number[] {
+    out.length = 0;
+    const m = this.more[r];
+    if (m) for (let i = 0; i < m.length; i++) out.push(m[i]!);
+    else out.push(this.t0[r]!);
+    return out;
+  }
+
+  newest(r: number): number {
+    const m = this.more[r];
+    return m ? m[m.length - 1]! : this.t0[r]!;
+  }
+
+  store(r: number, times: readonly number[]): void {
+    if (times.length === 1) {
+      this.t0[r] = times[0]!;
+      this.more[r] = null;
+      return;
+    }
+    const m = this.more[r] ?? (this.more[r] = []);
+    m.length = times.length;
+    for (let i = 0; i < times.length; i++) m[i] = times[i]!;
+  }
+
+  override remove(r: number): void {
+    super.remove(r);
+    this.more.length = this.size;
+  }
+
+  override clear(): void {
+    super.clear();
+    this.more = [];
+  }
+
+  protected resize(capacity: number): void {
+    const t0 = new Float64Array(capacity);
+    t0.set(this.t0.subarray(0, Math.min(this.size, capacity)));
+    this.t0 = t0;
+  }
+
+  protected move(from: number, to: number): void {
+    this.t0[to] = this.t0[from]!;
+    this.more[to] = this.more[from]!;
+  }
+}
+
+/**
+ * Recent failure times per address: at most `cap` each, oldest first, as
+ * thresholds.ts counts them. Keyed by the address's words, so a million
+ * addresses cost tens of megabytes, not hundreds. The text-keyed methods
+ * (has, get, delete, keys) are for the rare callers that hold a text.
+ */
+export class FailureWindows {
+  private readonly v4 = new TimesRows(4);
+  private readonly v6 = new TimesRows(6);
+  private readonly scratch: number[] = [];
+
+  get size(): number {
+    return this.v4.size + this.v6.size;
+  }
+
+  /**
+   * Adds `weight` failures of `ip` at `time`, forgets those before `from` and
+   * all but the newest `cap`, and returns how many lie within [from, time].
+   */
+  add(ip: Ip, time: number, weight: number, from: number, cap: number): number {
+    const t = ip.family === 4 ? this.v4 : this.v6;
+    let r = t.findIp(ip);
+    if (r < 0) {
+      r = t.add(ip);
+      if (weight === 1) {
+        t.t0[r] = time;
+        return time >= from ? 1 : 0;
+      }
+      this.scratch.length = 0;
+    } else t.times(r, this.scratch);
+    const times = this.scratch;
+    for (let i = 0; i < weight; i++) insertSorted(times, time);
+    keepRecent(times, from, cap);
+    if (times.length === 0) {
+      t.remove(r);
+      return 0;
+    }
+    t.store(r, times);
+    return countInWindow(times, from, time);
+  }
+
+  has(key: Ip | string): boolean {
+    const ip = typeof key === 'string' ? parseIp(key) : key;
+    return ip !== null && this.table(ip).findIp(ip) >= 0;
+  }
+
+  /** The times of one address, oldest first (a copy), or undefined. */
+  get(key: Ip | string): number[] | undefined {
+    const ip = typeof key === 'string' ? parseIp(key) : key;
+    if (!ip) return undefined;
+    const t = this.table(ip);
+    const r = t.findIp(ip);
+    return r < 0 ? undefined : t.times(r, []);
+  }
+
+  delete(key: Ip | string): boolean {
+    const ip = typeof key === 'string' ? parseIp(key) : key;
+    if (!ip) return false;
+    const t = this.table(ip);
+    const r = t.findIp(ip);
+    if (r < 0) return false;
+    t.remove(r);
+    return true;
+  }
+
+  /** The addresses, as text (for tests and reports; not for the hot path). */
+  keys(): string[] {
+    const out: string[] = [];
+    for (const t of [this.v4, this.v6]) for (let r = 0; r < t.size; r++) out.push(t.ip(r).text);
+    return out;
+  }
+
+  /** Forgets every address whose newest failure is before `from`. */
+  prune(from: number): void {
+    for (const t of [this.v4, this.v6]) {
+      // Backwards: removing row r moves the last row, already visited, into it.
+      for (let r = t.size - 1; r >= 0; r--) if (t.newest(r) < from) t.remove(r);
+      t.shrink();
+    }
+  }
+
+  /** Forgets every address inside `net`. */
+  deleteWithin(net: Cidr): void {
+    const t = net.family === 4 ? this.v4 : this.v6;
+    for (let r = t.size - 1; r >= 0; r--) if (t.within(r, net)) t.remove(r);
+    t.shrink();
+  }
+
+  clear(): void {
+    this.v4.clear();
+    this.v6.clear();
+  }
+
+  private table(ip: Ip): TimesRows {
+    return ip.family === 4 ? this.v4 : this.v6;
+  }
+}

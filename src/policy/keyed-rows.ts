@@ -1,0 +1,165 @@
+/**
+ * Dense rows of numbers keyed by up to five 32-bit words (an address, or a
+ * network and its length), found through an open-addressing index.
+ *
+ * Why not a Map keyed by the address text: the policy remembers something
+ * about each of up to millions of addresses during a flood, and a Map entry
+ * with its string key and boxed value costs well over a hundred bytes and a
+ * string hash per lookup. Here an entry costs its key words, two index slots
+ * and the subclass's columns.
+ *
+ * Rows stay dense (0 … size-1): removing one moves the last row into its
+ * place, so subclasses keep their columns in typed arrays and copy a row in
+ * `move`. The hash is seeded per table, so addresses an attacker picks (the
+ * low 64 bits of IPv6 are theirs to choose) cannot be made to collide on purpose.
+ */
+export abstract class KeyedRows {
+  /** Row + 1 per slot, 0 when empty; twice the row capacity, so at most half full. */
+  private index: Int32Array;
+  private mask: number;
+  private words: Int32Array;
+  private readonly seed = (Math.random() * 0x100000000) | 0;
+  private _size = 0;
+  private _capacity: number;
+
+  protected constructor(
+    readonly width: 1 | 2 | 3 | 4 | 5,
+    private readonly minCapacity = 64,
+  ) {
+    this._capacity = minCapacity;
+    this.words = new Int32Array(minCapacity * width);
+    this.index = new Int32Array(minCapacity * 2);
+    this.mask = minCapacity * 2 - 1;
+  }
+
+  get size(): number {
+    return this._size;
+  }
+
+  protected get capacity(): number {
+    return this._capacity;
+  }
+
+  /** Reallocates the columns to hold `capacity` rows, keeping rows 0 … size-1. */
+  protected abstract resize(capacity: number): void;
+  /** Copies row `from` over row `to` (then `from` is dropped). */
+  protected abstract move(from: number, to: number): void;
+
+  /** The row with this key, or -1. Unused trailing words are 0. */
+  find(a: number, b = 0, c = 0, d = 0, e = 0): number {
+    const keys = this.words;
+    const w = this.width;
+    for (let i = this.hash(a, b, c, d, e) & this.mask; ; i = (i + 1) & this.mask) {
+      const r = this.index[i]! - 1;
+      if (r < 0) return -1;
+      const k = r * w;
+      if (keys[k] !== a) continue;
+      if (w > 1 && keys[k + 1] !== b) continue;
+      if (w > 2 && keys[k + 2] !== c) continue;
+      if (w > 3 && keys[k + 3] !== d) continue;
+      if (w > 4 && keys[k + 4] !== e) continue;
+      return r;
+    }
+  }
+
+  /** Adds a row for a key that has none (call find first) and returns it; its columns are the subclass's to fill. */
+  protected insert(a: number, b = 0, c = 0, d = 0, e = 0): number {
+    if (this._size === this._capacity) this.rebuild(this._capacity * 2);
+    const r = this._size++;
+    const k = r * this.width;
+    const keys = this.words;
+    keys[k] = a;
+    if (this.width > 1) keys[k + 1] = b;
+    if (this.width > 2) keys[k + 2] = c;
+    if (this.width > 3) keys[k + 3] = d;
+    if (this.width > 4) keys[k + 4] = e;
+    let i = this.hash(a, b, c, d, e) & this.mask;
+    while (this.index[i] !== 0) i = (i + 1) & this.mask;
+    this.index[i] = r + 1;
+    return r;
+  }
+
+  /** Word `i` of row `r`'s key. */
+  protected key(r: number, i: number): number {
+    return this.words[r * this.width + i]!;
+  }
+
+  /** Removes row `r`; the last row takes its number. */
+  remove(r: number): void {
+    this.unlink(r);
+    const last = --this._size;
+    if (r !== last) {
+      this.index[this.slotOf(last)] = r + 1;
+      this.words.copyWithin(r * this.width, last * this.width, (last + 1) * this.width);
+      this.move(last, r);
+    }
+  }
+
+  /** Removes every row (and gives back the memory of a large table). */
+  clear(): void {
+    this._size = 0;
+    this.rebuild(this.minCapacity);
+  }
+
+  /** Gives memory back once a flood has passed: call after removing many rows. */
+  shrink(): void {
+    let cap = this._capacity;
+    while (cap > this.minCapacity && this._size * 4 < cap) cap /= 2;
+    if (cap !== this._capacity) this.rebuild(cap);
+  }
+
+  private hash(a: number, b: number, c: number, d: number, e: number): number {
+    let h = this.seed;
+    h = Math.imul(h ^ a, 0x9e3779b1);
+    h = Math.imul(h ^ (h >>> 15) ^ b, 0x85ebca77);
+    h = Math.imul(h ^ (h >>> 13) ^ c, 0xc2b2ae3d);
+    h = Math.imul(h ^ (h >>> 16) ^ d, 0x27d4eb2f);
+    h = Math.imul(h ^ (h >>> 15) ^ e, 0x165667b1);
+    return h ^ (h >>> 16);
+  }
+
+  private hashOfRow(r: number): number {
+    const k = r * this.width;
+    const keys = this.words;
+    const w = this.width;
+    return this.hash(keys[k]!, w > 1 ? keys[k + 1]! : 0, w > 2 ? keys[k + 2]! : 0, w > 3 ? keys[k + 3]! : 0, w > 4 ? keys[k + 4]! : 0);
+  }
+
+  private slotOf(r: number): number {
+    let i = this.hashOfRow(r) & this.mask;
+    while (this.index[i] !== r + 1) i = (i + 1) & this.mask;
+    return i;
+  }
+
+  /** Empties row r's slot, shifting later entries of its probe run back (no tombstones). */
+  private unlink(r: number): void {
+    const index = this.index;
+    const mask = this.mask;
+    let hole = this.slotOf(r);
+    for (let j = (hole + 1) & mask; index[j] !== 0; j = (j + 1) & mask) {
+      const home = this.hashOfRow(index[j]! - 1) & mask;
+      // The entry at j may fill the hole unless its home lies cyclically within (hole, j].
+      const stays = hole <= j ? home > hole && home <= j : home > hole || home <= j;
+      if (!stays) {
+        index[hole] = index[j]!;
+        hole = j;
+      }
+    }
+    index[hole] = 0;
+  }
+
+  private rebuild(capacity: number): void {
+    const words = new Int32Array(capacity * this.width);
+    words.set(this.words.subarray(0, this._size * this.width));
+    this.words = words;
+    this._capacity = capacity;
+    this.resize(capacity);
+    this.index = new Int32Array(capacity * 2);
+    this.mask = capacity * 2 - 1;
+    for (let r = 0; r < this._size; r++) {
+      let i = this.hashOfRow(r) & this.mask;
+      while (this.index[i] !== 0) i = (i + 1) & this.mask;
+      this.index[i] = r + 1;
+    }
+  }
+}

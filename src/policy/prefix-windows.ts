@@ -1,0 +1,205 @@
+import { parseCidr, type Cidr, type Ip } from '../net/address.js';
+import { maskWord, wordsWithin } from '../net/words.js';
+import { KeyedRows } from './keyed-rows.js';
+import { countInWindow, insertSorted, keepRecent } from './times.js';
+
+/** A prefix's window once it holds more than one failure or address. */
+interface Spread {
+  times: number[];
+  /** The failing addresses, four words each … */
+  addrs: number[];
+  /** … and each one's latest failure. */
+  last: number[];
+}
+
+/**
+ * IPv6 prefixes and their recent failures: the times (at most the prefix's
+ * maxRetry) and which addresses failed, each with its latest failure. Keyed by
+ * prefix length and masked words, so a flood from a /64 each (the usual IPv6
+ * scan) costs no strings. A prefix seen once keeps its one time and address in
+ * typed columns.
+ */
+export class PrefixWindows extends KeyedRows {
+  private t0: Float64Array;
+  private a: Int32Array;
+  private more: (Spread | null)[] = [];
+  private readonly scratch: Spread = { times: [], addrs: [], last: [] };
+  /** Distinct addresses counted by the last `add`. */
+  distinct = 0;
+
+  constructor() {
+    super(5, 256);
+    this.t0 = new Float64Array(this.capacity);
+    this.a = new Int32Array(this.capacity * 4);
+  }
+
+  /**
+   * Counts `weight` failures of `ip` at `time` for its prefix of `len` bits and
+   * returns the failures within [from, time]; `distinct` is then the number
+   * of its addresses that failed within the window. Forgets what left the
+   * window, and all but the newest `cap` times.
+   */
+  add(ip: Ip, len: number, time: number, weight: number, from: number, cap: number): number {
+    let r = this.findPrefix(ip, len);
+    if (r < 0) {
+      r = this.insert(len, maskWord(ip.w0, 0, len), maskWord(ip.w1, 1, len), maskWord(ip.w2, 2, len), maskWord(ip.w3, 3, len));
+      this.more[r] = null;
+      if (weight === 1) {
+        this.t0[r] = time;
+        this.setAddress(r, ip);
+        this.distinct = 1;
+        return 1;
+      }
+      this.scratch.times.length = this.scratch.addrs.length = this.scratch.last.length = 0;
+    } else this.load(r);
+    const w = this.scratch;
+    for (let i = 0; i < weight; i++) insertSorted(w.times, time);
+    keepRecent(w.times, from, cap);
+    see(w, ip, time, from);
+    const total = countInWindow(w.times, from, time);
+    let distinct = 0;
+    for (const t of w.last) if (t <= time) distinct++;
+    this.distinct = distinct;
+    this.store(r);
+    return total;
+  }
+
+  /** The row of `ip`'s prefix of `len` bits, or -1. */
+  findPrefix(ip: Ip, len: number): number {
+    return this.find(len, maskWord(ip.w0, 0, len), maskWord(ip.w1, 1, len), maskWord(ip.w2, 2, len), maskWord(ip.w3, 3, len));
+  }
+
+  /** Forgets the prefix with this text ("2001:db8:1::/64"). */
+  delete(key: string | Cidr): boolean {
+    const net = typeof key === 'string' ? parseCidr(key) : key;
+    if (!net || net.family !== 6) return false;
+    const n = net.network;
+    const r = this.find(net.prefix, n.w0, n.w1, n.w2, n.w3);
+    if (r < 0) return false;
+    this.remove(r);
+    return true;
+  }
+
+  /** Forgets `ip`'s prefix of `len` bits. */
+  deletePrefix(ip: Ip, len: number): void {
+    const r = this.findPrefix(ip, len);
+    if (r >= 0) this.remove(r);
+  }
+
+  /** Forgets every prefix whose newest failure is before `from`. */
+  prune(from: number): void {
+    for (let r = this.size - 1; r >= 0; r--) {
+      const m = this.more[r];
+      let newest = Number.NEGATIVE_INFINITY;
+      if (m) for (const t of m.last) newest = Math.max(newest, t);
+      else newest = this.t0[r]!;
+      if (newest < from) this.remove(r);
+    }
+    this.shrink();
+  }
+
+  /** Forgets every prefix inside `net`. */
+  deleteWithin(net: Cidr): void {
+    if (net.family !== 6) return;
+    for (let r = this.size - 1; r >= 0; r--) {
+      if (wordsWithin(6, this.key(r, 0), this.key(r, 1), this.key(r, 2), this.key(r, 3), this.key(r, 4), net)) this.remove(r);
+    }
+    this.shrink();
+  }
+
+  /** Adds failures read back at a restart: counted like `add`, with nothing yet out of the window. */
+  restore(ip: Ip, len: number, time: number, weight: number, cap: number): void {
+    this.add(ip, len, time, weight, Number.NEGATIVE_INFINITY, cap);
+  }
+
+  override remove(r: number): void {
+    super.remove(r);
+    this.more.length = this.size;
+  }
+
+  override clear(): void {
+    super.clear();
+    this.more = [];
+  }
+
+  protected resize(capacity: number): void {
+    const t0 = new Float64Array(capacity);
+    t0.set(this.t0.subarray(0, Math.min(this.size, capacity)));
+    this.t0 = t0;
+    const a = new Int32Array(capacity * 4);
+    a.set(this.a.subarray(0, Math.min(this.size, capacity) * 4));
+    this.a = a;
+  }
+
+  protected move(from: number, to: number): void {
+    this.t0[to] = this.t0[from]!;
+    this.a.copyWithin(to * 4, from * 4, from * 4 + 4);
+    this.more[to] = this.more[from]!;
+  }
+
+  private setAddress(r: number, ip: Ip): void {
+    const a = this.a;
+    a[r * 4] = ip.w0;
+    a[r * 4 + 1] = ip.w1;
+    a[r * 4 + 2] = ip.w2;
+    a[r * 4 + 3] = ip.w3;
+  }
+
+  /** Row r into the scratch window (which stays the scratch's: rows get copies). */
+  private load(r: number): void {
+    const w = this.scratch;
+    const m = this.more[r];
+    if (m) {
+      copy(m.times, w.times);
+      copy(m.addrs, w.addrs);
+      copy(m.last, w.last);
+      return;
+    }
+    w.times.length = w.addrs.length = w.last.length = 0;
+    w.times.push(this.t0[r]!);
+    w.addrs.push(this.a[r * 4]!, this.a[r * 4 + 1]!, this.a[r * 4 + 2]!, this.a[r * 4 + 3]!);
+    w.last.push(this.t0[r]!);
+  }
+
+  /** The scratch window back into row r: inline when it is one failure of one address. */
+  private store(r: number): void {
+    const w = this.scratch;
+    if (w.times.length === 1 && w.last.length === 1 && w.last[0] === w.times[0]) {
+      this.t0[r] = w.times[0]!;
+      for (let i = 0; i < 4; i++) this.a[r * 4 + i] = w.addrs[i]!;
+      this.more[r] = null;
+      return;
+    }
+    const m = this.more[r] ?? (this.more[r] = { times: [], addrs: [], last: [] });
+    copy(w.times, m.times);
+    copy(w.addrs, m.addrs);
+    copy(w.last, m.last);
+  }
+}
+
+function copy(from: readonly number[], to: number[]): void {
+  to.length = from.length;
+  for (let i = 0; i < from.length; i++) to[i] = from[i]!;
+}
+
+/** Notes that `ip` failed at `time`, dropping addresses whose last failure left the window. */
+function see(w: Spread, ip: Ip, time: number, from: number): void {
+  let i = -1;
+  for (let j = 0; j < w.last.length; j++) {
+    const k = j * 4;
+    if (w.addrs[k] === ip.w0 && w.addrs[k + 1] === ip.w1 && w.addrs[k + 2] === ip.w2 && w.addrs[k + 3] === ip.w3) {
+      i = j;
+      break;
+    }
+  }
+  if (i < 0) {
+    w.addrs.push(ip.w0, ip.w1, ip.w2, ip.w3);
+    w.last.push(time);
+  } else if (w.last[i]! < time) w.last[i] = time;
+  for (let j = w.last.length - 1; j >= 0; j--) {
+    if (w.last[j]! < from) {
+      w.last.splice(j, 1);
+      w.addrs.splice(j * 4, 4);
+    }
+  }
+}

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { KeyedRows } from '../../src/policy/keyed-rows.js';
+
+/** A table of one Float64 column, checked against a Map. */
+class Values extends KeyedRows {
+  value = new Float64Array(this.capacity);
+  constructor(width: 1 | 5) {
+    super(width, 4);
+    this.value = new Float64Array(this.capacity);
+  }
+  put(k: number[], v: number): void {
+    let r = this.find(k[0]!, k[1], k[2], k[3], k[4]);
+    if (r < 0) r = this.insert(k[0]!, k[1], k[2], k[3], k[4]);
+    this.value[r] = v;
+  }
+  get(k: number[]): number | undefined {
+    const r = this.find(k[0]!, k[1], k[2], k[3], k[4]);
+    return r < 0 ? undefined : this.value[r];
+  }
+  drop(k: number[]): boolean {
+    const r = this.find(k[0]!, k[1], k[2], k[3], k[4]);
+    if (r >= 0) this.remove(r);
+    return r >= 0;
+  }
+  protected resize(capacity: number): void {
+    const v = new Float64Array(capacity);
+    v.set(this.value.subarray(0, Math.min(this.size, capacity)));
+    this.value = v;
+  }
+  protected move(from: number, to: number): void {
+    this.value[to] = this.value[from]!;
+  }
+}
+
+function rng(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (Math.imul(s, 1103515245) + 12345) | 0;
+    return (s >>> 8) / 16777216;
+  };
+}
+
+describe('KeyedRows', () => {
+  for (const width of [1, 5] as const) {
+    it(`agrees with a Map through random adds, removes, growth and shrinking (width ${width})`, () => {
+      const rand = rng(width);
+      const t = new Values(width);
+      const ref = new Map<string, number>();
+      // Few distinct keys, many operations: removals hit long probe runs and moved rows.
+      const keyOf = () => Array.from({ length: 5 }, (_, i) => (i < width ? (Math.floor(rand() * 3000) - 1500) | 0 : 0));
+      for (let step = 0; step < 40_000; step++) {
+        const k = keyOf();
+        const text = k.join(',');
+        const op = rand();
+        if (op < 0.5) {
+          t.put(k, step);
+          ref.set(text, step);
+        } else if (op < 0.9) {
+          expect(t.drop(k)).toBe(ref.delete(text));
+        } else {
+          expect(t.get(k)).toBe(ref.get(text));
+        }
+        if (step % 5000 === 4999) {
+          // Empty most of it, then shrink: what is left must all still be found.
+          for (const key of [...ref.keys()].slice(0, Math.floor(ref.size * 0.9))) {
+            expect(t.drop(key.split(',').map(Number))).toBe(true);
+            ref.delete(key);
+          }
+          t.shrink();
+        }
+        expect(t.size).toBe(ref.size);
+      }
+      for (const [key, v] of ref) expect(t.get(key.split(',').map(Number))).toBe(v);
+      t.clear();
+      expect(t.size).toBe(0);
+      expect(t.get([1, 0, 0, 0, 0])).toBeUndefined();
+    });
+  }
+
+  it('keeps keys that differ only in a late word apart', () => {
+    const t = new Values(5);
+    t.put([6, 1, 2, 3, 4], 1);
+    t.put([6, 1, 2, 3, 5], 2);
+    t.put([4, 1, 2, 3, 4], 3);
+    expect([t.get([6, 1, 2, 3, 4]), t.get([6, 1, 2, 3, 5]), t.get([4, 1, 2, 3, 4]), t.get([6, 1, 2, 3, 6])]).toEqual([1, 2, 3, undefined]);
+  });
+});
