@@ -3,6 +3,7 @@ import { emptyState, observe, type Decision, type PolicyRules } from '../policy/
 import { CAUSES, type Cause } from '../signatures/causes.js';
 import type { FormatName, SignatureSpec } from '../signatures/index.js';
 import type { MatchResult } from '../signatures/types.js';
+import { AddressTally } from './address-tally.js';
 import { readMatches } from './replay-read.js';
 
 export interface ReplayBan {
@@ -71,7 +72,7 @@ export interface ReplayOptions {
 }
 
 const CAUSE_INDEX = Object.fromEntries(CAUSES.map((c, i) => [c, i])) as Record<Cause, number>;
-/** Per address: a failure count per cause, then the total, in one flat array (50k small arrays cost far more). */
+/** Per address: a failure count per cause, then the total. */
 const ROW = CAUSES.length + 1;
 
 /**
@@ -82,8 +83,7 @@ const ROW = CAUSES.length + 1;
  */
 export async function replay(files: readonly string[], opts: ReplayOptions): Promise<ReplayReport> {
   const byCause = new Array<number>(CAUSES.length).fill(0);
-  const rowOf = new Map<string, number>();
-  let tally = new Int32Array(ROW * 1024);
+  const tally = new AddressTally(ROW);
   const formats: Record<string, FormatCounts> = {};
   const report: ReplayReport = {
     lines: 0,
@@ -130,18 +130,7 @@ export async function replay(files: readonly string[], opts: ReplayOptions): Pro
     }
     const ci = CAUSE_INDEX[r.cause];
     byCause[ci]!++;
-    let row = rowOf.get(r.ip.text);
-    if (row === undefined) {
-      row = rowOf.size * ROW;
-      rowOf.set(r.ip.text, row);
-      if (row + ROW > tally.length) {
-        const grown = new Int32Array(tally.length * 2);
-        grown.set(tally);
-        tally = grown;
-      }
-    }
-    tally[row + ci]!++;
-    tally[row + ROW - 1]!++;
+    tally.bump(r.ip, ci, ROW - 1);
     const at = r.time ?? clock;
     for (const d of observe(state, opts.rules, { ip: r.ip, time: at, reason: r.reason, cause: r.cause }, at)) record(report, d);
   };
@@ -160,10 +149,10 @@ export async function replay(files: readonly string[], opts: ReplayOptions): Pro
   );
 
   for (const [i, c] of CAUSES.entries()) report.byCause[c] = byCause[i]!;
-  report.ips = [...rowOf].map(([ip, row]) => {
+  report.ips = [...tally.entries()].map(([ip, counts]) => {
     const causes: Partial<Record<Cause, number>> = {};
-    for (const [i, c] of CAUSES.entries()) if (tally[row + i]) causes[c] = tally[row + i];
-    return { ip, failures: tally[row + ROW - 1]!, causes };
+    for (const [i, c] of CAUSES.entries()) if (counts[i]) causes[c] = counts[i];
+    return { ip: ip.text, failures: counts[ROW - 1]!, causes };
   });
   report.ips.sort((a, b) => b.failures - a.failures || (a.ip < b.ip ? -1 : 1));
   return report;
