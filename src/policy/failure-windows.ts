@@ -113,6 +113,10 @@ export class FailureWindows {
         return time >= from ? 1 : 0;
       }
       this.scratch.length = 0;
+    } else if (weight === 1 && t.more[r] === null && t.t0[r]! < from) {
+      // The usual return of an address: its one earlier failure has left the window.
+      t.t0[r] = time;
+      return 1;
     } else t.times(r, this.scratch);
     const times = this.scratch;
     for (let i = 0; i < weight; i++) insertSorted(times, time);

@@ -51,6 +51,12 @@ export class PrefixWindows extends KeyedRows {
         return 1;
       }
       this.scratch.times.length = this.scratch.addrs.length = this.scratch.last.length = 0;
+    } else if (weight === 1 && this.more[r] === null && this.t0[r]! < from) {
+      // Its one earlier failure has left the window, and with it that address.
+      this.t0[r] = time;
+      this.setAddress(r, ip);
+      this.distinct = 1;
+      return 1;
     } else this.load(r);
     const w = this.scratch;
     for (let i = 0; i < weight; i++) insertSorted(w.times, time);

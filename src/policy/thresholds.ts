@@ -106,6 +106,7 @@ export type Decision =
     };
 
 const HOUR = 3_600_000;
+const NONE: readonly Decision[] = Object.freeze([]);
 /** Repeat offenders remembered in memory for escalation (the database keeps them all). */
 export const MAX_HISTORY = 200_000;
 /** Entries held during one storm that are remembered so as to be reported once; past that, each hold is reported. */
@@ -141,16 +142,18 @@ export function weightOf(rules: PolicyRules, cause: Cause | undefined): number {
  * Deterministic and free of I/O; it updates `state` in place because a live
  * daemon feeds it millions of events and copying the maps each time would not do.
  */
-export function observe(state: PolicyState, rules: PolicyRules, ev: Observation, now: number): Decision[] {
-  const out: Decision[] = [];
+export function observe(state: PolicyState, rules: PolicyRules, ev: Observation, now: number): readonly Decision[] {
+  // Most failures decide nothing: they share one empty list rather than each allocating one.
+  let out = NONE;
   // Every failure is evidence for the diagnoses and the breaker, whatever its weight or origin.
   if (rules.diagnosis) {
     const d = diagnose(state.diagnosis, rules.diagnosis, ev);
-    if (d) out.push({ kind: 'diagnosis', level: 'warn', ...d, at: now });
+    if (d) out = [{ kind: 'diagnosis', level: 'warn', ...d, at: now }];
   }
   if (rules.breaker) {
     countFailure(state.breaker, rules.breaker, ev.ip, ev.cause === 'cert-rejected', ev.time);
-    breakerDecisions(state, rules, rules.breaker, ev.time, now, out);
+    const b = breakerDecision(state, rules, rules.breaker, ev.time, now);
+    if (b) out = out === NONE ? [b] : [...out, b];
   }
   const weight = weightOf(rules, ev.cause);
   if (weight <= 0) return out;
@@ -172,12 +175,12 @@ export function observe(state: PolicyState, rules: PolicyRules, ev: Observation,
   }
   if (len) {
     const d = countPrefix(state, rules, rules.ipv6!, len, ev, weight, now);
-    if (d) out.push(d);
+    if (d) out = out === NONE ? [d] : [...out, d];
     // Inside a network banned just now: this failure is the ban's, not the address's.
     if (d?.kind === 'ban') return out;
   }
   const d = countAddress(state, rules, ev, weight, now);
-  if (d) out.push(d);
+  if (d) out = out === NONE ? [d] : [...out, d];
   return out;
 }
 
@@ -185,10 +188,9 @@ export function observe(state: PolicyState, rules: PolicyRules, ev: Observation,
  * Lets time pass without failures: the breaker resumes once the storm is
  * over even if no line arrives. Call it now and then (the daemon: every tick).
  */
-export function advance(state: PolicyState, rules: PolicyRules, now: number): Decision[] {
-  const out: Decision[] = [];
-  if (rules.breaker) breakerDecisions(state, rules, rules.breaker, now, now, out);
-  return out;
+export function advance(state: PolicyState, rules: PolicyRules, now: number): readonly Decision[] {
+  const d = rules.breaker ? breakerDecision(state, rules, rules.breaker, now, now) : null;
+  return d ? [d] : NONE;
 }
 
 function countAddress(state: PolicyState, rules: PolicyRules, ev: Observation, weight: number, now: number): Decision | null {
@@ -255,22 +257,15 @@ function reach(state: PolicyState, rules: PolicyRules, ip: Ip, net: Cidr, failur
   return { kind: 'ban', ip, net, failures, at: now, until, reason: what() + repeat, offence };
 }
 
-function breakerDecisions(
-  state: PolicyState,
-  rules: PolicyRules,
-  b: BreakerRules,
-  time: number,
-  now: number,
-  out: Decision[],
-): void {
+function breakerDecision(state: PolicyState, rules: PolicyRules, b: BreakerRules, time: number, now: number): Decision | null {
   const s = state.breaker;
   const change = evaluate(s, b, time);
-  if (change === null && !s.tripped) return;
+  if (change === null && !s.tripped) return null;
   const period = rules.diagnosis?.period ?? HOUR;
   const evidence = () => ({ ...s.evidence!, held: s.held, since: new Date(s.since!).toISOString() });
   if (change === 'tripped' || (s.tripped && s.evidence && time - (state.diagnosis.lastRaised.get('storm') ?? 0) >= period)) {
     state.diagnosis.lastRaised.set('storm', time);
-    out.push({
+    return {
       kind: 'diagnosis',
       code: 'storm',
       level: 'warn',
@@ -281,10 +276,11 @@ function breakerDecisions(
         `automatic bans are paused until it has been calm for ${formatDuration(b.cooldown)} (manual bans still work)`,
       evidence: evidence(),
       at: now,
-    });
-  } else if (change === 'resumed') {
+    };
+  }
+  if (change === 'resumed') {
     state.diagnosis.lastRaised.delete('storm');
-    out.push({
+    return {
       kind: 'diagnosis',
       code: 'storm-over',
       level: 'info',
@@ -294,8 +290,9 @@ function breakerDecisions(
         `(${s.held} held back during it were not issued)`,
       evidence: evidence(),
       at: now,
-    });
+    };
   }
+  return null;
 }
 
 /** Forgets what can no longer matter (windows out of reach, bans that ended, old history), so memory stays bounded. */
