@@ -64,16 +64,15 @@ export class BanTable extends KeyedRows {
 
   /** Forgets bans that ended by `now`. */
   prune(now: number): void {
-    for (let r = this.size - 1; r >= 0; r--) if (this.untilCol[r]! <= now) this.remove(r);
-    this.shrink();
+    this.retain((r) => this.untilCol[r]! > now);
   }
 
   /** Forgets every entry inside `net`. */
   deleteWithin(net: Cidr): void {
-    for (let r = this.size - 1; r >= 0; r--) {
+    this.retain((r) => {
       const tag = this.key(r, 0);
-      if (wordsWithin((tag >> 8) as 4 | 6, tag & 0xff, this.key(r, 1), this.key(r, 2), this.key(r, 3), this.key(r, 4), net)) this.remove(r);
-    }
+      return !wordsWithin((tag >> 8) as 4 | 6, tag & 0xff, this.key(r, 1), this.key(r, 2), this.key(r, 3), this.key(r, 4), net);
+    });
   }
 
   protected resize(capacity: number): void {

@@ -151,8 +151,7 @@ export class LastSeen extends KeyedRows {
   }
 
   forgetBefore(oldest: number): void {
-    for (let r = this.size - 1; r >= 0; r--) if (this.bucketCol[r]! < oldest) this.remove(r);
-    this.shrink();
+    this.retain((r) => this.bucketCol[r]! >= oldest);
   }
 
   protected resize(capacity: number): void {

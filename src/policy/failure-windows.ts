@@ -72,6 +72,10 @@ class TimesRows extends KeyedRows {
     this.more = [];
   }
 
+  protected override dropped(n: number): void {
+    this.more.length = n;
+  }
+
   protected resize(capacity: number): void {
     const t0 = new Float64Array(capacity);
     t0.set(this.t0.subarray(0, Math.min(this.size, capacity)));
@@ -162,18 +166,13 @@ export class FailureWindows {
 
   /** Forgets every address whose newest failure is before `from`. */
   prune(from: number): void {
-    for (const t of [this.v4, this.v6]) {
-      // Backwards: removing row r moves the last row, already visited, into it.
-      for (let r = t.size - 1; r >= 0; r--) if (t.newest(r) < from) t.remove(r);
-      t.shrink();
-    }
+    for (const t of [this.v4, this.v6]) t.retain((r) => t.newest(r) >= from);
   }
 
   /** Forgets every address inside `net`. */
   deleteWithin(net: Cidr): void {
     const t = net.family === 4 ? this.v4 : this.v6;
-    for (let r = t.size - 1; r >= 0; r--) if (t.within(r, net)) t.remove(r);
-    t.shrink();
+    t.retain((r) => !t.within(r, net));
   }
 
   clear(): void {

@@ -95,17 +95,37 @@ export abstract class KeyedRows {
     }
   }
 
+  /**
+   * Keeps only the rows for which `keep` is true, in one pass: pruning a
+   * table of a million rows row by row would rehash a probe run per removal.
+   * Rows keep their order; the index is built again, and memory given back.
+   */
+  retain(keep: (r: number) => boolean): void {
+    const w = this.width;
+    let n = 0;
+    for (let r = 0; r < this._size; r++) {
+      if (!keep(r)) continue;
+      if (n !== r) {
+        this.words.copyWithin(n * w, r * w, (r + 1) * w);
+        this.move(r, n);
+      }
+      n++;
+    }
+    if (n === this._size) return;
+    this._size = n;
+    this.dropped(n);
+    let cap = this._capacity;
+    while (cap > this.minCapacity && n * 4 < cap) cap /= 2;
+    this.rebuild(cap);
+  }
+
+  /** Called when rows n … were dropped at once (subclasses holding JS arrays trim them). */
+  protected dropped(_n: number): void {}
+
   /** Removes every row (and gives back the memory of a large table). */
   clear(): void {
     this._size = 0;
     this.rebuild(this.minCapacity);
-  }
-
-  /** Gives memory back once a flood has passed: call after removing many rows. */
-  shrink(): void {
-    let cap = this._capacity;
-    while (cap > this.minCapacity && this._size * 4 < cap) cap /= 2;
-    if (cap !== this._capacity) this.rebuild(cap);
   }
 
   private hash(a: number, b: number, c: number, d: number, e: number): number {

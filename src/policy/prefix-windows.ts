@@ -94,23 +94,18 @@ export class PrefixWindows extends KeyedRows {
 
   /** Forgets every prefix whose newest failure is before `from`. */
   prune(from: number): void {
-    for (let r = this.size - 1; r >= 0; r--) {
+    this.retain((r) => {
       const m = this.more[r];
-      let newest = Number.NEGATIVE_INFINITY;
-      if (m) for (const t of m.last) newest = Math.max(newest, t);
-      else newest = this.t0[r]!;
-      if (newest < from) this.remove(r);
-    }
-    this.shrink();
+      if (!m) return this.t0[r]! >= from;
+      for (const t of m.last) if (t >= from) return true;
+      return false;
+    });
   }
 
   /** Forgets every prefix inside `net`. */
   deleteWithin(net: Cidr): void {
     if (net.family !== 6) return;
-    for (let r = this.size - 1; r >= 0; r--) {
-      if (wordsWithin(6, this.key(r, 0), this.key(r, 1), this.key(r, 2), this.key(r, 3), this.key(r, 4), net)) this.remove(r);
-    }
-    this.shrink();
+    this.retain((r) => !wordsWithin(6, this.key(r, 0), this.key(r, 1), this.key(r, 2), this.key(r, 3), this.key(r, 4), net));
   }
 
   /** Adds failures read back at a restart: counted like `add`, with nothing yet out of the window. */
@@ -126,6 +121,10 @@ export class PrefixWindows extends KeyedRows {
   override clear(): void {
     super.clear();
     this.more = [];
+  }
+
+  protected override dropped(n: number): void {
+    this.more.length = n;
   }
 
   protected resize(capacity: number): void {
