@@ -17,8 +17,10 @@ export function failuresRepo(db: Db) {
   );
   const args: unknown[] = new Array(ROWS * 4);
   const since = db.prepare('SELECT ip, at FROM failures WHERE at >= ? ORDER BY at');
+  // No index by address (migration 0005): these scan the table, which holds at most findTime's failures.
   const deleteIp = db.prepare('DELETE FROM failures WHERE ip = ?');
-  const distinctIps = db.prepare('SELECT DISTINCT ip FROM failures');
+  const everyIp = db.prepare('SELECT id, ip FROM failures').raw();
+  const deleteId = db.prepare('DELETE FROM failures WHERE id = ?');
   const countIp = db.prepare('SELECT count(*) AS n FROM failures WHERE ip = ?');
   const pruneBefore = db.prepare('DELETE FROM failures WHERE at < ?');
   const pruneSome = db.prepare('DELETE FROM failures WHERE id IN (SELECT id FROM failures WHERE at < ? LIMIT ?)');
@@ -59,12 +61,18 @@ export function failuresRepo(db: Db) {
 
     /** Forgets every failure of the addresses inside `net`; returns how many were removed. */
     forget(net: Cidr): number {
-      let removed = 0;
       if (net.prefix === (net.family === 4 ? 32 : 128)) return deleteIp.run(net.text).changes;
-      // all(), not iterate(): a statement cannot write while another is still reading.
-      for (const row of distinctIps.all() as { ip: string }[]) {
-        const ip = parseCidr(row.ip);
-        if (ip && cidrContains(net, ip)) removed += deleteIp.run(row.ip).changes;
+      // One pass over the table, then deletes by id; all(), not iterate(): a statement
+      // cannot write while another is still reading.
+      const inside = new Map<string, boolean>();
+      let removed = 0;
+      for (const [id, text] of everyIp.all() as [number, string][]) {
+        let hit = inside.get(text);
+        if (hit === undefined) {
+          const ip = parseCidr(text);
+          inside.set(text, (hit = ip !== null && cidrContains(net, ip)));
+        }
+        if (hit) removed += deleteId.run(id).changes;
       }
       return removed;
     },

@@ -47,8 +47,9 @@ export function reportsRepo(db: Db) {
   const reasonsSince = db.prepare('SELECT source, reason, count(*) AS n FROM failures WHERE at >= ? GROUP BY source, reason');
   const oldestFailure = db.prepare('SELECT min(at) AS at FROM failures');
   const lastFailureBySource = db.prepare('SELECT source, max(at) AS at FROM failures GROUP BY source');
+  // No index by address (migration 0005): a scan of at most findTime's failures, newest first.
   const failuresOfIp = db.prepare('SELECT ip, at, source, reason FROM failures WHERE ip = ? ORDER BY at DESC, id DESC LIMIT ?');
-  const distinctIps = db.prepare('SELECT DISTINCT ip FROM failures');
+  const newestFailures = db.prepare('SELECT ip, at, source, reason FROM failures ORDER BY at DESC, id DESC');
   const bansOfIp = db.prepare(`SELECT * FROM bans WHERE ip = ? OR instr(ip, '/') > 0 ORDER BY banned_at, id`);
   const allBans = db.prepare('SELECT * FROM bans ORDER BY banned_at, id');
   const activeCounts = db.prepare(
@@ -87,21 +88,27 @@ export function reportsRepo(db: Db) {
 
     /** The stored failures of the addresses inside `net`, newest first, at most `limit`. */
     failuresWithin(net: Cidr, limit: number): FailureRecord[] {
-      const ips = isSingleAddress(net)
-        ? [net.text]
-        : (distinctIps.all() as { ip: string }[]).map((r) => r.ip).filter((t) => {
-            const ip = parseIp(t);
-            return ip !== null && cidrContains(net, ip);
-          });
+      type Row = { ip: string; at: number; source: string; reason: string };
       const out: FailureRecord[] = [];
-      for (const text of ips) {
-        for (const r of failuresOfIp.all(text, limit) as { ip: string; at: number; source: string; reason: string }[]) {
+      if (isSingleAddress(net)) {
+        for (const r of failuresOfIp.all(net.text, limit) as Row[]) {
           const ip = parseIp(r.ip);
           if (ip) out.push({ ip, at: r.at, source: r.source, reason: r.reason });
         }
+        return out;
       }
-      out.sort((a, b) => b.at - a.at);
-      return out.slice(0, limit);
+      const inside = new Map<string, Ip | null>();
+      for (const r of newestFailures.iterate() as Iterable<Row>) {
+        let ip = inside.get(r.ip);
+        if (ip === undefined) {
+          const parsed = parseIp(r.ip);
+          inside.set(r.ip, (ip = parsed !== null && cidrContains(net, parsed) ? parsed : null));
+        }
+        if (!ip) continue;
+        out.push({ ip, at: r.at, source: r.source, reason: r.reason });
+        if (out.length >= limit) break;
+      }
+      return out;
     },
 
     /** Every ban, in force or ended, that overlaps `net` (for an address: its own and the networks around it), oldest first. */

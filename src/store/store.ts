@@ -14,6 +14,7 @@ import { revisionsRepo } from './revisions.js';
 /** The only door to SQL: repositories in the domain's words plus one transaction helper. */
 export function openStore(path: string, options: { busyTimeoutMs?: number; cacheKiB?: number } = {}) {
   const db: Db = openDatabase(path, options);
+  const ownChanges = db.prepare('SELECT total_changes()').pluck();
   return {
     db,
     failures: failuresRepo(db),
@@ -30,6 +31,13 @@ export function openStore(path: string, options: { busyTimeoutMs?: number; cache
     /** Runs `fn` in one write transaction (IMMEDIATE, so it waits for a lock instead of failing midway). */
     transaction<T>(fn: () => T): T {
       return db.transaction(fn).immediate();
+    },
+    /**
+     * Differs from an earlier mark whenever anything was written since (by this
+     * connection or another process), so a reader can tell a copy of some rows is still current.
+     */
+    changeMark(): string {
+      return `${db.pragma('data_version', { simple: true }) as number}:${ownChanges.get() as number}`;
     },
     close(): void {
       db.close();

@@ -59,7 +59,8 @@ describe('blocker history', () => {
     const { config } = seeded();
     const h = JSON.parse((await history(config, '198.51.100.0/24', { json: true })).out) as History;
     expect(h.bans.map((b) => b.ip)).toEqual(['198.51.100.7', '198.51.100.0/24', '198.51.100.7', '198.51.100.8']);
-    expect(h.failures.map((f) => f.ip)).toEqual(['198.51.100.7', '198.51.100.8', '198.51.100.7', '198.51.100.7']);
+    // Newest first; .7 and .8 failed at the same time, and .8's was recorded last.
+    expect(h.failures.map((f) => f.ip)).toEqual(['198.51.100.8', '198.51.100.7', '198.51.100.7', '198.51.100.7']);
   });
 
   it('prints tables for a person, and --limit cuts the failures', async () => {
