@@ -10,7 +10,10 @@
  * an address seen once (noise: IPv4 from 100.64.0.0/10, IPv6 from
  * 2001:db8::/32 with a /64 each); one in ten from an attacker that fails five
  * times (maxRetry 5; IPv4 from 198.18.0.0/15, IPv6 from 2001:db8:ffff::/48)
- * and is banned at its fifth line. The addresses are only
+ * and is banned at its fifth line. Addresses are scattered over their ranges
+ * as real clients are (a bijection of the line number, so each noise address
+ * still comes once): counted in order, they would make every index insert an
+ * append and hide what random addresses cost. The addresses are only
  * text in a temporary file: no packet is sent and the firewall is dry-run.
  * The storm breaker is off, as a million scanners would trip it by design.
  */
@@ -46,12 +49,19 @@ function lineFor(n: number): { text: string; attacker: string | null; fifth: boo
   if (n % 10 === 0) {
     const k = n / 10;
     const id = Math.floor(k / 5);
-    const ip = id % 4 === 0 ? `[2001:db8:ffff:${(id & 0xffff).toString(16)}::${((id >> 16) + 1).toString(16)}]` : v4(0xc6120000 + (id % 0x20000));
+    const s = scatter(id);
+    const ip = id % 4 === 0 ? `[2001:db8:ffff:${(s & 0xffff).toString(16)}::${((id >> 16) + 1).toString(16)}]` : v4(0xc6120000 + (s & 0x1ffff));
     return { text: `http: TLS handshake error from ${ip}:${1024 + (n % 60000)}: EOF\n`, attacker: ip.replace(/^\[|\]$/g, ''), fifth: k % 5 === 4 };
   }
   // Noise: 100.64.0.0/10 and 2001:db8::/32 (a /64 each), each address once.
-  const ip = n % 4 === 1 ? `[2001:db8:${((n >> 16) & 0xffff).toString(16)}:${(n & 0xffff).toString(16)}::1]` : v4(0x64400000 + (n % 0x400000));
+  const s = scatter(n);
+  const ip = n % 4 === 1 ? `[2001:db8:${(s >>> 16).toString(16)}:${(s & 0xffff).toString(16)}::1]` : v4(0x64400000 + (s & 0x3fffff));
   return { text: `http: TLS handshake error from ${ip}:${1024 + (n % 60000)}: EOF\n`, attacker: null, fifth: false };
+}
+
+/** A bijection of 32-bit numbers (and of their low k bits, for any k): an odd multiplier. */
+function scatter(n: number): number {
+  return Math.imul(n, 0x2c1b3c6d) >>> 0;
 }
 
 function v4(x: number): string {

@@ -63,7 +63,7 @@ export async function watchCommand(
     sources: cfg.sources.map((s) => s.name).join(','),
     backend: backend.name,
     database: cfg.database,
-    active: store.bans.active(Date.now()).length,
+    active: store.bans.countInForce(Date.now()),
   });
   try {
     await daemon.run({ once: opts.once ?? false });

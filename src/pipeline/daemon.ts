@@ -124,6 +124,11 @@ export class Daemon {
   private readonly events: DaemonEvents;
   /** Revision of the database's policy data (allow list, CDN lists) that `rules` holds; -1: not loaded. */
   private policyRevision = -1;
+  /**
+   * The bans in force as read for the policy's memory at start, kept for the
+   * first reconcile so that a start with 100k bans reads them once, not twice.
+   */
+  private startBans: { bans: Ban[]; mark: string } | null = null;
 
   constructor(private readonly o: DaemonOptions) {
     this.rules = o.rules;
@@ -152,8 +157,11 @@ export class Daemon {
   private restoreState(now: number): void {
     const { store } = this.o;
     const rules = this.rules;
+    const mark = store.changeMark();
+    const bans = store.bans.active(now);
+    this.startBans = { bans, mark };
     restore(this.state, rules, {
-      bans: store.bans.active(now).map((b) => ({ net: b.ip, until: b.expiresAt, since: b.bannedAt })),
+      bans: bans.map((b) => ({ net: b.ip, until: b.expiresAt, since: b.bannedAt })),
       ...(rules.escalation ? { history: store.banHistory.since(now - rules.escalation.rememberFor) } : {}),
       failures: store.recentFailures.since(now - rules.findTime).map((f) => ({ ip: f.ip, at: f.at, cause: causeOf(f.reason) })),
       banEnds: store.bans.lastBanEnds(),
@@ -451,7 +459,7 @@ export class Daemon {
         // Reads the kernel back, then the database (the truth), and fixes what differs.
         const fixes = await backend.reconcile(() => {
           const t = this.now();
-          return entriesFor(store.bans.active(t), t);
+          return entriesFor(this.startBansIfCurrent() ?? store.bans.active(t), t);
         });
         this.needsSync = false;
         this.lastReconcile = now;
@@ -472,6 +480,21 @@ export class Daemon {
       this.firewallRetryAt = now + Math.min(30_000, 500 * 2 ** Math.min(this.firewallErrors - 1, 6));
       log.error('firewall update failed, will retry', { backend: backend.name, error: (err as Error).message });
       this.events.firewall?.({ ok: false, full, error: (err as Error).message }, now);
+    }
+  }
+
+  /**
+   * The bans read at start, once, if nothing was written to the database since
+   * (a CLI `ban` or `unban`, say). Bans that ran out since are dropped by the caller's clock.
+   */
+  private startBansIfCurrent(): Ban[] | null {
+    const start = this.startBans;
+    this.startBans = null;
+    if (!start) return null;
+    try {
+      return this.o.store.changeMark() === start.mark ? start.bans : null;
+    } catch {
+      return null;
     }
   }
 

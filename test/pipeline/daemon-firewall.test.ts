@@ -18,10 +18,11 @@ afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
 
-function setup(opts: { failures?: number; reconcileEveryMs?: number; replay?: boolean } = {}) {
+function setup(opts: { failures?: number; reconcileEveryMs?: number; replay?: boolean; beforeDaemon?: (store: Store) => void } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'blocker-daemon-fw-'));
   const cfg = parseConfig({ database: join(dir, 'blocker.db'), firewall: { backend: 'dry-run' } }, 'test');
   const store: Store = openStore(cfg.database);
+  opts.beforeDaemon?.(store);
   cleanups.push(() => {
     store.close();
     rmSync(dir, { recursive: true, force: true });
@@ -81,6 +82,33 @@ describe('daemon and firewall', () => {
     // 100 s of ticks: one more reconcile, at 60 s.
     expect(s.calls.map((c) => c.at - 1_000_000)).toEqual([0, 60_000]);
     expect(s.calls[1]!.wanted[0]!.ttlMs).toBe(3_600_000 - 60_000);
+  });
+
+  it('reads the bans in force once at start, for its memory and the first reconcile', async () => {
+    let reads = 0;
+    const s = setup({
+      beforeDaemon: (store) => {
+        store.bans.record({ ip: parseCidr('198.51.100.7')!, reason: 'r', failures: 5, origin: 'auto', bannedAt: 1_000_000, expiresAt: 1_000_000 + 3_600_000 });
+        const active = store.bans.active;
+        store.bans.active = (now) => {
+          reads++;
+          return active(now);
+        };
+      },
+    });
+    await s.daemon.start();
+    expect(reads).toBe(1);
+    expect(s.calls.map((c) => c.wanted.map((e) => e.net.text))).toEqual([['198.51.100.7']]);
+  });
+
+  it('reads the bans again at the first reconcile when another process changed them after the daemon was built', async () => {
+    const s = setup();
+    // `blocker ban` from a shell while the daemon starts: another connection to the same file.
+    const cli = openStore(s.store.db.name);
+    cli.bans.record({ ip: parseCidr('198.51.100.9')!, reason: 'manual', failures: 0, origin: 'manual', bannedAt: s.now, expiresAt: null });
+    cli.close();
+    await s.daemon.start();
+    expect(s.calls.map((c) => c.wanted.map((e) => e.net.text))).toEqual([['198.51.100.9']]);
   });
 
   it('retries a failed reconcile with backoff, logging each failure, until it works', async () => {
