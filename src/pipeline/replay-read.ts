@@ -1,8 +1,14 @@
+import { readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import type { AutoSignature } from '../signatures/auto.js';
 import { createSignature, type FormatName, type SignatureSpec } from '../signatures/index.js';
-import type { MatchResult } from '../signatures/types.js';
+import type { MatchResult, Signature } from '../signatures/types.js';
 import { forEachLine } from '../sources/read-lines.js';
+import { ipByWords } from './ip-by-words.js';
+import { matchRegion } from './match-region.js';
+import { forEachRecord } from './match-records.js';
+import { readInPieces, ReplayWorkers } from './parallel-read.js';
 
 /** Where the reading half of a replay sends what it finds. */
 export interface MatchSink {
@@ -14,41 +20,127 @@ export interface MatchSink {
   bytes?(total: number): void;
 }
 
+/** How files are read; the defaults suit `blocker check`, tests force each way. */
+export interface ReadTuning {
+  /** Every file line by line as a stream, in this thread: what stdin, .gz and stateful formats always get. */
+  lineByLine: boolean;
+  /** Plain files from this size on are matched by workers (each costs tens of ms to start); smaller ones here. */
+  parallelFrom: number;
+  workers: number;
+  /** About how much of a file one worker matches at a time. */
+  pieceBytes: number;
+  /** The worker's compiled script (tests give one that fails). */
+  workerScript?: URL;
+}
+
+export const DEFAULT_TUNING: ReadTuning = {
+  lineByLine: false,
+  parallelFrom: 16 << 20,
+  workers: Math.max(1, availableParallelism()),
+  pieceBytes: 4 << 20,
+};
+
 /**
  * The reading half of `blocker check`: every file in order through a fresh
  * signature each (some remember earlier lines of their stream), each line
  * matched knowing the line after it, as the daemon does within a batch.
+ *
+ * A plain file read with a stateless format is read in pieces of whole lines
+ * instead, skipping lines without the signature's markers; a big one is
+ * matched by worker threads, its results handed on strictly in file order,
+ * so the sink sees exactly what reading it line by line gives.
  */
 export async function readMatches(
   files: readonly string[],
   spec: FormatName | SignatureSpec,
   now: number,
   sink: MatchSink,
-  opts: { stdin?: Readable | undefined } = {},
+  opts: { stdin?: Readable | undefined; tuning?: Partial<ReadTuning> } = {},
 ): Promise<number> {
+  const tuning = { ...DEFAULT_TUNING, ...opts.tuning };
+  let workers: ReplayWorkers | null = null;
   let bytesBefore = 0;
-  for (const file of files) {
-    const sig = createSignature(spec, { now });
-    const auto = sig.name === 'auto' ? (sig as AutoSignature) : null;
-    let held: string | null = null;
-    const take = (line: string, next: string | undefined): void => {
-      const r = sig.match(line, next);
-      if (r !== null) sink.result(auto ? (auto.lastMatchedBy ?? 'auto') : sig.name, r);
-    };
-    const onBytes = sink.bytes;
-    bytesBefore += await forEachLine(
-      file,
-      (line) => {
-        sink.line();
-        if (held !== null) take(held, line);
-        held = line;
-      },
-      {
-        ...(opts.stdin ? { stdin: opts.stdin } : {}),
-        ...(onBytes ? { onBytes: (b: number) => onBytes(bytesBefore + b) } : {}),
-      },
-    );
-    if (held !== null) take(held, undefined);
+  try {
+    for (const file of files) {
+      const sig = createSignature(spec, { now });
+      const size = tuning.lineByLine || !inPieces(file, sig) ? -1 : plainFileSize(file);
+      if (size < 0) bytesBefore += await lineByLine(file, sig, sink, bytesBefore, opts.stdin);
+      else if (size < tuning.parallelFrom) bytesBefore += inThisThread(file, sig, sink, bytesBefore);
+      else {
+        workers ??= new ReplayWorkers(spec, now, tuning.workers, tuning.workerScript);
+        bytesBefore += await inWorkers(workers, file, sink, bytesBefore, tuning.pieceBytes, 2 * tuning.workers);
+      }
+    }
+  } finally {
+    await workers?.close();
   }
   return bytesBefore;
+}
+
+/** Pieces need a file that can be read at any offset, and a signature that needs no line but the next. */
+function inPieces(file: string, sig: Signature): boolean {
+  return file !== '-' && !file.endsWith('.gz') && sig.name !== 'auto' && !sig.stateful;
+}
+
+/** The size of a regular file, or -1 (a pipe or device is read as a stream). */
+function plainFileSize(file: string): number {
+  const st = statSync(file);
+  return st.isFile() ? st.size : -1;
+}
+
+async function lineByLine(file: string, sig: Signature, sink: MatchSink, bytesBefore: number, stdin: Readable | undefined): Promise<number> {
+  const auto = sig.name === 'auto' ? (sig as AutoSignature) : null;
+  let held: string | null = null;
+  const take = (line: string, next: string | undefined): void => {
+    const r = sig.match(line, next);
+    if (r !== null) sink.result(auto ? (auto.lastMatchedBy ?? 'auto') : sig.name, r);
+  };
+  const onBytes = sink.bytes;
+  const bytes = await forEachLine(
+    file,
+    (line) => {
+      sink.line();
+      if (held !== null) take(held, line);
+      held = line;
+    },
+    {
+      ...(stdin ? { stdin } : {}),
+      ...(onBytes ? { onBytes: (b: number) => onBytes(bytesBefore + b) } : {}),
+    },
+  );
+  if (held !== null) take(held, undefined);
+  return bytes;
+}
+
+function inThisThread(file: string, sig: Signature, sink: MatchSink, bytesBefore: number): number {
+  const buf = readFileSync(file);
+  const counted = counter(sink);
+  const lines = matchRegion({ buf, end: buf.length, hasNext: false }, sig, (i, r) => {
+    counted(i + 1);
+    sink.result(sig.name, r);
+  });
+  counted(lines);
+  sink.bytes?.(bytesBefore + buf.length);
+  return buf.length;
+}
+
+async function inWorkers(workers: ReplayWorkers, file: string, sink: MatchSink, bytesBefore: number, pieceBytes: number, ahead: number): Promise<number> {
+  const ipOf = ipByWords();
+  return readInPieces(workers, file, pieceBytes, ahead, (records, endOffset) => {
+    const counted = counter(sink);
+    forEachRecord(records, ipOf, (i, r) => {
+      counted(i + 1);
+      sink.result(records.format, r);
+    });
+    counted(records.lines);
+    sink.bytes?.(bytesBefore + endOffset);
+  });
+}
+
+/** Calls sink.line() up to a running total, so each line is counted before its result. */
+function counter(sink: MatchSink): (total: number) => void {
+  let done = 0;
+  return (total) => {
+    for (; done < total; done++) sink.line();
+  };
 }

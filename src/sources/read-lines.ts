@@ -47,7 +47,8 @@ export async function forEachLine(path: string, onLine: (line: string) => void, 
     for (;;) {
       const nl = buf.indexOf(10, i);
       if (nl < 0) break;
-      onLine(buf.toString('utf8', i, nl));
+      // Cut here too, not only in the carry: whether a line arrives whole in one read must not matter.
+      onLine(buf.toString('utf8', i, Math.min(nl, i + MAX_LINE_BYTES)));
       i = nl + 1;
     }
     carry = i < buf.length ? Buffer.from(buf.subarray(i)) : null;

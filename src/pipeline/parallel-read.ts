@@ -1,0 +1,121 @@
+import { closeSync, fstatSync, openSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import type { FormatName, SignatureSpec } from '../signatures/index.js';
+import { lineChunks } from '../sources/line-chunks.js';
+import type { MatchRecords } from './match-records.js';
+import type { PieceReply, PieceTask } from './replay-worker.js';
+
+/**
+ * The compiled worker next to this module. Under vitest this module runs from
+ * its .ts source, while a worker can only run the compiled file, which
+ * `npm test` builds into dist/ first.
+ */
+export function replayWorkerScript(): URL {
+  const here = new URL('./replay-worker.js', import.meta.url);
+  if (!import.meta.url.endsWith('.ts')) return here;
+  return new URL(here.href.replace(/\/src\/pipeline\/replay-worker\.js$/, '/dist/src/pipeline/replay-worker.js'));
+}
+
+interface Waiting {
+  resolve: (r: MatchRecords) => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * Worker threads that match pieces of files with one stateless signature.
+ * A worker that throws or exits fails every piece it holds and every later
+ * one, with an error saying so: nothing waits for a reply that cannot come.
+ */
+export class ReplayWorkers {
+  private readonly workers: { worker: Worker; waiting: Map<number, Waiting> }[] = [];
+  private seq = 0;
+  private broken: Error | null = null;
+  private closing = false;
+
+  constructor(spec: FormatName | SignatureSpec, now: number, count: number, script: URL = replayWorkerScript()) {
+    for (let i = 0; i < count; i++) {
+      const worker = new Worker(script, { workerData: { spec, now } });
+      const slot = { worker, waiting: new Map<number, Waiting>() };
+      worker.on('message', (reply: PieceReply) => {
+        const w = slot.waiting.get(reply.seq);
+        if (!w) return;
+        slot.waiting.delete(reply.seq);
+        if ('error' in reply) w.reject(new Error(`reading ${reply.error}`));
+        else w.resolve(reply.records);
+      });
+      worker.on('error', (err) => this.fail(slot.waiting, new Error(`a replay worker failed: ${err.message}`)));
+      worker.on('exit', (code) => {
+        if (!this.closing) this.fail(slot.waiting, new Error(`a replay worker stopped (exit code ${code}) before it had matched its part of the file`));
+      });
+      this.workers.push(slot);
+    }
+  }
+
+  /** Matches one piece on the least busy worker. */
+  match(task: Omit<PieceTask, 'seq'>): Promise<MatchRecords> {
+    if (this.broken) return Promise.reject(this.broken);
+    let slot = this.workers[0]!;
+    for (const s of this.workers) if (s.waiting.size < slot.waiting.size) slot = s;
+    const seq = this.seq++;
+    const piece: PieceTask = { ...task, seq };
+    return new Promise((resolve, reject) => {
+      slot.waiting.set(seq, { resolve, reject });
+      slot.worker.postMessage(piece);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.workers.map((s) => s.worker.terminate()));
+  }
+
+  private fail(waiting: Map<number, Waiting>, err: Error): void {
+    this.broken ??= err;
+    for (const w of waiting.values()) w.reject(this.broken);
+    waiting.clear();
+    // The other workers' pieces come after a piece that will never arrive: fail them too.
+    for (const s of this.workers) {
+      for (const w of s.waiting.values()) w.reject(this.broken);
+      s.waiting.clear();
+    }
+  }
+}
+
+/**
+ * Cuts a file into pieces of about `pieceBytes` at line starts, has the
+ * workers match them, a few ahead, and gives each piece's records to
+ * `deliver` strictly in file order, with the byte offset where the piece
+ * ends. Reads the file up to its size when it was opened. Returns that size.
+ */
+export async function readInPieces(
+  workers: ReplayWorkers,
+  path: string,
+  pieceBytes: number,
+  ahead: number,
+  deliver: (records: MatchRecords, endOffset: number) => void,
+): Promise<number> {
+  const fd = openSync(path, 'r');
+  let size: number;
+  let starts: number[];
+  try {
+    size = fstatSync(fd).size;
+    starts = lineChunks(fd, size, pieceBytes);
+  } finally {
+    closeSync(fd);
+  }
+  const pieces = starts.length - 1;
+  const pending: (Promise<MatchRecords> | undefined)[] = [];
+  let sent = 0;
+  for (let k = 0; k < pieces; k++) {
+    while (sent < pieces && sent < k + ahead) {
+      const p = workers.match({ path, start: starts[sent]!, end: starts[sent + 1]!, size });
+      // Awaited in order below; until then a failure must not count as unhandled.
+      p.catch(() => {});
+      pending[sent++] = p;
+    }
+    const records = await pending[k]!;
+    pending[k] = undefined;
+    deliver(records, starts[k + 1]!);
+  }
+  return size;
+}

@@ -1,0 +1,40 @@
+import { closeSync, openSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { createSignature, type FormatName, type SignatureSpec } from '../signatures/index.js';
+import { readRegion } from '../sources/line-chunks.js';
+import { matchRegion } from './match-region.js';
+import { RecordWriter, type MatchRecords } from './match-records.js';
+
+/** A piece of a file for a worker of parallel-read.ts; `end` and `size` as lineChunks and readRegion take them. */
+export interface PieceTask {
+  readonly seq: number;
+  readonly path: string;
+  readonly start: number;
+  readonly end: number;
+  readonly size: number;
+}
+
+export type PieceReply = { seq: number; records: MatchRecords } | { seq: number; error: string };
+
+const { spec, now } = workerData as { spec: FormatName | SignatureSpec; now: number };
+// Stateless formats only (parallel-read.ts checks), so one signature serves every piece of every file.
+const sig = createSignature(spec, { now });
+const port = parentPort!;
+
+port.on('message', (task: PieceTask) => {
+  let reply: PieceReply;
+  try {
+    const fd = openSync(task.path, 'r');
+    try {
+      const region = readRegion(fd, task.start, task.end, task.size);
+      const out = new RecordWriter();
+      const lines = matchRegion(region, sig, (i, r) => out.add(i, r));
+      reply = { seq: task.seq, records: out.finish(sig.name, lines) };
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    reply = { seq: task.seq, error: `${task.path}: ${(err as Error).message}` };
+  }
+  port.postMessage(reply, 'records' in reply ? [reply.records.buffer] : []);
+});
