@@ -5,13 +5,11 @@ import { countInWindow, keepRecent, insertSorted } from './times.js';
 
 /**
  * One family's addresses and their recent failure times. Most addresses of a
- * flood fail once: that time sits in a typed column; only an address with
- * more gets an array of its own.
+ * flood fail once: that time sits in a typed column; an address with more
+ * has NaN there and every time (oldest first) in `extra`.
  */
-class TimesRows extends KeyedRows {
+class TimesRows extends KeyedRows<number[]> {
   t0: Float64Array;
-  /** Every time (oldest first) when there is more than one, else null. */
-  more: (number[] | null)[] = [];
 
   constructor(readonly family: 4 | 6) {
     super(family === 4 ? 1 : 4, 256);
@@ -23,9 +21,7 @@ class TimesRows extends KeyedRows {
   }
 
   add(ip: Ip): number {
-    const r = this.family === 4 ? this.insert(ip.w3) : this.insert(ip.w0, ip.w1, ip.w2, ip.w3);
-    this.more[r] = null;
-    return r;
+    return this.family === 4 ? this.insert(ip.w3) : this.insert(ip.w0, ip.w1, ip.w2, ip.w3);
   }
 
   ip(r: number): Ip {
@@ -38,42 +34,36 @@ class TimesRows extends KeyedRows {
       : wordsWithin(6, 128, this.key(r, 0), this.key(r, 1), this.key(r, 2), this.key(r, 3), net);
   }
 
+  /** True when row r holds its one time in t0 (else NaN there, and the times in extra). */
+  single(r: number): boolean {
+    const t = this.t0[r]!;
+    return t === t;
+  }
+
   times(r: number, out: number[]): number[] {
     out.length = 0;
-    const m = this.more[r];
-    if (m) for (let i = 0; i < m.length; i++) out.push(m[i]!);
-    else out.push(this.t0[r]!);
+    if (this.single(r)) out.push(this.t0[r]!);
+    else for (const t of this.extra.get(r)!) out.push(t);
     return out;
   }
 
   newest(r: number): number {
-    const m = this.more[r];
-    return m ? m[m.length - 1]! : this.t0[r]!;
+    if (this.single(r)) return this.t0[r]!;
+    const m = this.extra.get(r)!;
+    return m[m.length - 1]!;
   }
 
   store(r: number, times: readonly number[]): void {
     if (times.length === 1) {
       this.t0[r] = times[0]!;
-      this.more[r] = null;
+      this.extra.delete(r);
       return;
     }
-    const m = this.more[r] ?? (this.more[r] = []);
+    this.t0[r] = Number.NaN;
+    let m = this.extra.get(r);
+    if (!m) this.extra.set(r, (m = []));
     m.length = times.length;
     for (let i = 0; i < times.length; i++) m[i] = times[i]!;
-  }
-
-  override remove(r: number): void {
-    super.remove(r);
-    this.more.length = this.size;
-  }
-
-  override clear(): void {
-    super.clear();
-    this.more = [];
-  }
-
-  protected override dropped(n: number): void {
-    this.more.length = n;
   }
 
   protected resize(capacity: number): void {
@@ -84,7 +74,6 @@ class TimesRows extends KeyedRows {
 
   protected move(from: number, to: number): void {
     this.t0[to] = this.t0[from]!;
-    this.more[to] = this.more[from]!;
   }
 }
 
@@ -108,6 +97,8 @@ export class FailureWindows {
    * all but the newest `cap`, and returns how many lie within [from, time].
    */
   add(ip: Ip, time: number, weight: number, from: number, cap: number): number {
+    // NaN marks a row whose times are in `extra`: never a time of its own.
+    if (time !== time) return 0;
     const t = ip.family === 4 ? this.v4 : this.v6;
     let r = t.findIp(ip);
     if (r < 0) {
@@ -117,7 +108,7 @@ export class FailureWindows {
         return time >= from ? 1 : 0;
       }
       this.scratch.length = 0;
-    } else if (weight === 1 && t.more[r] === null && t.t0[r]! < from) {
+    } else if (weight === 1 && t.t0[r]! < from) {
       // The usual return of an address: its one earlier failure has left the window.
       t.t0[r] = time;
       return 1;

@@ -13,7 +13,7 @@
  * `move`. The hash is seeded per table, so addresses an attacker picks (the
  * low 64 bits of IPv6 are theirs to choose) cannot be made to collide on purpose.
  */
-export abstract class KeyedRows {
+export abstract class KeyedRows<Extra = never> {
   /** Row + 1 per slot, 0 when empty; twice the row capacity, so at most half full. */
   private index: Int32Array;
   private mask: number;
@@ -21,6 +21,12 @@ export abstract class KeyedRows {
   private readonly seed = (Math.random() * 0x100000000) | 0;
   private _size = 0;
   private _capacity: number;
+  /**
+   * A side object for the few rows that need more than their columns hold
+   * (an address with several failures): a Map, so the million rows that do
+   * not pay nothing for it. Moves with its row.
+   */
+  protected readonly extra = new Map<number, Extra>();
 
   protected constructor(
     readonly width: 1 | 2 | 3 | 4 | 5,
@@ -87,10 +93,12 @@ export abstract class KeyedRows {
   /** Removes row `r`; the last row takes its number. */
   remove(r: number): void {
     this.unlink(r);
+    this.extra.delete(r);
     const last = --this._size;
     if (r !== last) {
       this.index[this.slotOf(last)] = r + 1;
       this.words.copyWithin(r * this.width, last * this.width, (last + 1) * this.width);
+      this.moveExtra(last, r);
       this.move(last, r);
     }
   }
@@ -104,28 +112,36 @@ export abstract class KeyedRows {
     const w = this.width;
     let n = 0;
     for (let r = 0; r < this._size; r++) {
-      if (!keep(r)) continue;
+      if (!keep(r)) {
+        this.extra.delete(r);
+        continue;
+      }
       if (n !== r) {
         this.words.copyWithin(n * w, r * w, (r + 1) * w);
+        this.moveExtra(r, n);
         this.move(r, n);
       }
       n++;
     }
     if (n === this._size) return;
     this._size = n;
-    this.dropped(n);
     let cap = this._capacity;
     while (cap > this.minCapacity && n * 4 < cap) cap /= 2;
     this.rebuild(cap);
   }
 
-  /** Called when rows n … were dropped at once (subclasses holding JS arrays trim them). */
-  protected dropped(_n: number): void {}
-
   /** Removes every row (and gives back the memory of a large table). */
   clear(): void {
     this._size = 0;
+    this.extra.clear();
     this.rebuild(this.minCapacity);
+  }
+
+  private moveExtra(from: number, to: number): void {
+    const x = this.extra.get(from);
+    if (x === undefined) return;
+    this.extra.set(to, x);
+    this.extra.delete(from);
   }
 
   private hash(a: number, b: number, c: number, d: number, e: number): number {

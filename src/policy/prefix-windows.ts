@@ -17,12 +17,11 @@ interface Spread {
  * maxRetry) and which addresses failed, each with its latest failure. Keyed by
  * prefix length and masked words, so a flood from a /64 each (the usual IPv6
  * scan) costs no strings. A prefix seen once keeps its one time and address in
- * typed columns.
+ * typed columns; one with more has NaN as its time and its window in `extra`.
  */
-export class PrefixWindows extends KeyedRows {
+export class PrefixWindows extends KeyedRows<Spread> {
   private t0: Float64Array;
   private a: Int32Array;
-  private more: (Spread | null)[] = [];
   private readonly scratch: Spread = { times: [], addrs: [], last: [] };
   /** Distinct addresses counted by the last `add`. */
   distinct = 0;
@@ -40,10 +39,14 @@ export class PrefixWindows extends KeyedRows {
    * window, and all but the newest `cap` times.
    */
   add(ip: Ip, len: number, time: number, weight: number, from: number, cap: number): number {
+    // NaN marks a row whose window is in `extra`: never a time of its own.
+    if (time !== time) {
+      this.distinct = 0;
+      return 0;
+    }
     let r = this.findPrefix(ip, len);
     if (r < 0) {
       r = this.insert(len, maskWord(ip.w0, 0, len), maskWord(ip.w1, 1, len), maskWord(ip.w2, 2, len), maskWord(ip.w3, 3, len));
-      this.more[r] = null;
       if (weight === 1) {
         this.t0[r] = time;
         this.setAddress(r, ip);
@@ -51,7 +54,7 @@ export class PrefixWindows extends KeyedRows {
         return 1;
       }
       this.scratch.times.length = this.scratch.addrs.length = this.scratch.last.length = 0;
-    } else if (weight === 1 && this.more[r] === null && this.t0[r]! < from) {
+    } else if (weight === 1 && this.t0[r]! < from) {
       // Its one earlier failure has left the window, and with it that address.
       this.t0[r] = time;
       this.setAddress(r, ip);
@@ -95,9 +98,9 @@ export class PrefixWindows extends KeyedRows {
   /** Forgets every prefix whose newest failure is before `from`. */
   prune(from: number): void {
     this.retain((r) => {
-      const m = this.more[r];
-      if (!m) return this.t0[r]! >= from;
-      for (const t of m.last) if (t >= from) return true;
+      const t0 = this.t0[r]!;
+      if (t0 === t0) return t0 >= from;
+      for (const t of this.extra.get(r)!.last) if (t >= from) return true;
       return false;
     });
   }
@@ -113,20 +116,6 @@ export class PrefixWindows extends KeyedRows {
     this.add(ip, len, time, weight, Number.NEGATIVE_INFINITY, cap);
   }
 
-  override remove(r: number): void {
-    super.remove(r);
-    this.more.length = this.size;
-  }
-
-  override clear(): void {
-    super.clear();
-    this.more = [];
-  }
-
-  protected override dropped(n: number): void {
-    this.more.length = n;
-  }
-
   protected resize(capacity: number): void {
     const t0 = new Float64Array(capacity);
     t0.set(this.t0.subarray(0, Math.min(this.size, capacity)));
@@ -139,7 +128,6 @@ export class PrefixWindows extends KeyedRows {
   protected move(from: number, to: number): void {
     this.t0[to] = this.t0[from]!;
     this.a.copyWithin(to * 4, from * 4, from * 4 + 4);
-    this.more[to] = this.more[from]!;
   }
 
   private setAddress(r: number, ip: Ip): void {
@@ -153,7 +141,7 @@ export class PrefixWindows extends KeyedRows {
   /** Row r into the scratch window (which stays the scratch's: rows get copies). */
   private load(r: number): void {
     const w = this.scratch;
-    const m = this.more[r];
+    const m = this.t0[r] === this.t0[r] ? undefined : this.extra.get(r);
     if (m) {
       copy(m.times, w.times);
       copy(m.addrs, w.addrs);
@@ -172,10 +160,12 @@ export class PrefixWindows extends KeyedRows {
     if (w.times.length === 1 && w.last.length === 1 && w.last[0] === w.times[0]) {
       this.t0[r] = w.times[0]!;
       for (let i = 0; i < 4; i++) this.a[r * 4 + i] = w.addrs[i]!;
-      this.more[r] = null;
+      this.extra.delete(r);
       return;
     }
-    const m = this.more[r] ?? (this.more[r] = { times: [], addrs: [], last: [] });
+    this.t0[r] = Number.NaN;
+    let m = this.extra.get(r);
+    if (!m) this.extra.set(r, (m = { times: [], addrs: [], last: [] }));
     copy(w.times, m.times);
     copy(w.addrs, m.addrs);
     copy(w.last, m.last);

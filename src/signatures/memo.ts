@@ -21,7 +21,8 @@ export function memo<T>(fn: (key: string) => T, size = 32): (key: string) => T {
   };
 }
 
-const MAX_INTERNED = 1 << 18;
+// 65k addresses: a busy log's working set; more would only hold memory (they are cheap to parse again).
+const MAX_INTERNED = 1 << 16;
 
 /**
  * parseIp, with one Ip object per distinct address text: the stages after the

@@ -45,3 +45,14 @@ describe('FailureWindows', () => {
     expect(w.has(ip('203.0.113.1'))).toBe(true);
   });
 });
+
+describe('FailureWindows with a time that is not a number', () => {
+  it('ignores it rather than corrupting the address’s window', () => {
+    const w = new FailureWindows();
+    const a = ip('198.51.100.1');
+    w.add(a, 10, 1, 0, 5);
+    expect(w.add(a, Number.NaN, 1, Number.NaN, 5)).toBe(0);
+    expect(w.add(a, 20, 1, 0, 5)).toBe(2);
+    expect(w.get(a)).toEqual([10, 20]);
+  });
+});
