@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { readMatches } from '../src/pipeline/replay-read.js';
 import { createSignature } from '../src/signatures/index.js';
 import { generateLog, type BenchFormat, type GeneratedLog } from './logs.js';
 import { measureChild, onPath, type ChildRun } from './measure.js';
@@ -29,6 +30,7 @@ export const parseBench: BenchModule = {
       const log = generateLog(join(ctx.tmpDir, `${format}.log`), format, lines);
       ctx.log(`${format}: generated ${fmt(log.lines)} lines (${(log.bytes / 1e6).toFixed(0)} MB, ${fmt(log.failures)} failures) in ${Date.now() - t0} ms`);
       ctx.log(`${format}: matching core in process: ${coreNsPerLine(log.path, format).toFixed(0)} ns/line (${format}), ${coreNsPerLine(log.path, 'auto').toFixed(0)} ns/line (auto)`);
+      ctx.log(`${format}: ${await readingHalf(log, format)}`);
       const runs: ChildRun[] = [];
       for (let i = 0; i < 3; i++) {
         const r = await measureChild(process.execPath, [ctx.cli, 'check', '-c', config, '--format', format, '--top', '0', log.path]);
@@ -52,6 +54,33 @@ export const parseBench: BenchModule = {
     await compareWithFail2ban(ctx, results);
   },
 };
+
+/**
+ * The reading half of check alone: readMatches as check calls it (workers,
+ * for a file this big), into a sink that only counts, so the reading and the
+ * policy's shares of check's time can be told apart. Median of three, in
+ * process; CPU-seconds over all threads.
+ */
+async function readingHalf(log: GeneratedLog, format: BenchFormat): Promise<string> {
+  const runs: { seconds: number; cpu: number }[] = [];
+  for (let i = 0; i < 3; i++) {
+    let lines = 0;
+    let results = 0;
+    const cpu0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    await readMatches([log.path], format, Date.now(), { line: () => void lines++, result: () => void results++ });
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const cpu = process.cpuUsage(cpu0);
+    if (lines !== log.lines || results < log.failures) throw new Error(`readMatches read the ${format} log wrong: ${lines} lines, ${results} results`);
+    runs.push({ seconds, cpu: (cpu.user + cpu.system) / 1e6 });
+  }
+  runs.sort((a, b) => a.seconds - b.seconds);
+  const m = runs[1]!;
+  return (
+    `reading+matching alone (readMatches, counting sink): ${fmt(Math.round(log.lines / m.seconds))} lines/s ` +
+    `(median of 3: ${m.seconds.toFixed(2)} s; ${fmt(Math.round(log.lines / m.cpu))} lines per CPU-second)`
+  );
+}
 
 /** The signature alone over the file's lines, already in memory: what the pre-filter and regexes cost. */
 function coreNsPerLine(path: string, format: BenchFormat | 'auto'): number {
