@@ -1,6 +1,6 @@
 import type { Ip } from '../net/address.js';
 import { durationText } from './duration-text.js';
-import { KeyedRows } from './keyed-rows.js';
+import { KeyedRows, type RowColumns } from './keyed-rows.js';
 
 /**
  * The storm breaker: when, within `window`, handshakes fail from more distinct
@@ -101,7 +101,7 @@ export function countFailure(s: BreakerState, rules: BreakerRules, ip: Ip, certR
   }
   s.failures[i]!++;
   if (certRejected) s.certRejected[i]!++;
-  const r = s.seen.find(ip.family, ip.w0, ip.w1, ip.w2, ip.w3);
+  const r = s.seen.find(ip);
   if (r < 0) {
     // Addresses that left the window stay until the table is this full: sweeping them
     // out as they leave would walk the table all the time. Past the cap (a few
@@ -130,16 +130,26 @@ function sweep(s: BreakerState, oldest: number): void {
 }
 
 /** Addresses and the bucket each was last seen in, keyed by family and words. */
-export class LastSeen extends KeyedRows {
+export class LastSeen implements RowColumns {
+  private readonly rows: KeyedRows;
   private bucketCol: Float64Array;
 
   constructor() {
-    super(5, 256);
-    this.bucketCol = new Float64Array(this.capacity);
+    this.rows = new KeyedRows(5, this, 256);
+    this.bucketCol = new Float64Array(this.rows.capacity);
+  }
+
+  get size(): number {
+    return this.rows.size;
+  }
+
+  /** The row of `ip`, or -1. */
+  find(ip: Ip): number {
+    return this.rows.find(ip.family, ip.w0, ip.w1, ip.w2, ip.w3);
   }
 
   add(ip: Ip, bucket: number): void {
-    this.bucketCol[this.insert(ip.family, ip.w0, ip.w1, ip.w2, ip.w3)] = bucket;
+    this.bucketCol[this.rows.insert(ip.family, ip.w0, ip.w1, ip.w2, ip.w3)] = bucket;
   }
 
   bucketOf(r: number): number {
@@ -151,16 +161,16 @@ export class LastSeen extends KeyedRows {
   }
 
   forgetBefore(oldest: number): void {
-    this.retain((r) => this.bucketCol[r]! >= oldest);
+    this.rows.retain((r) => this.bucketCol[r]! >= oldest);
   }
 
-  protected resize(capacity: number): void {
+  resize(capacity: number): void {
     const b = new Float64Array(capacity);
-    b.set(this.bucketCol.subarray(0, Math.min(this.size, capacity)));
+    b.set(this.bucketCol.subarray(0, Math.min(this.rows.size, capacity)));
     this.bucketCol = b;
   }
 
-  protected move(from: number, to: number): void {
+  move(from: number, to: number): void {
     this.bucketCol[to] = this.bucketCol[from]!;
   }
 }

@@ -1,6 +1,6 @@
 import { ipFromWords, parseIp, type Cidr, type Ip } from '../net/address.js';
 import { wordsWithin } from '../net/words.js';
-import { KeyedRows } from './keyed-rows.js';
+import { KeyedRows, type RowColumns } from './keyed-rows.js';
 import { countInWindow, keepRecent, insertSorted } from './times.js';
 
 /**
@@ -8,30 +8,35 @@ import { countInWindow, keepRecent, insertSorted } from './times.js';
  * flood fail once: that time sits in a typed column; an address with more
  * has NaN there and every time (oldest first) in `extra`.
  */
-class TimesRows extends KeyedRows<number[]> {
+class TimesRows implements RowColumns {
+  readonly rows: KeyedRows<number[]>;
   t0: Float64Array;
 
   constructor(readonly family: 4 | 6) {
-    super(family === 4 ? 1 : 4, 256);
-    this.t0 = new Float64Array(this.capacity);
+    this.rows = new KeyedRows<number[]>(family === 4 ? 1 : 4, this, 256);
+    this.t0 = new Float64Array(this.rows.capacity);
+  }
+
+  get size(): number {
+    return this.rows.size;
   }
 
   findIp(ip: Ip): number {
-    return this.family === 4 ? this.find(ip.w3) : this.find(ip.w0, ip.w1, ip.w2, ip.w3);
+    return this.family === 4 ? this.rows.find(ip.w3) : this.rows.find(ip.w0, ip.w1, ip.w2, ip.w3);
   }
 
   add(ip: Ip): number {
-    return this.family === 4 ? this.insert(ip.w3) : this.insert(ip.w0, ip.w1, ip.w2, ip.w3);
+    return this.family === 4 ? this.rows.insert(ip.w3) : this.rows.insert(ip.w0, ip.w1, ip.w2, ip.w3);
   }
 
   ip(r: number): Ip {
-    return this.family === 4 ? ipFromWords(4, 0, 0, 0, this.key(r, 0)) : ipFromWords(6, this.key(r, 0), this.key(r, 1), this.key(r, 2), this.key(r, 3));
+    const k = (i: number) => this.rows.key(r, i);
+    return this.family === 4 ? ipFromWords(4, 0, 0, 0, k(0)) : ipFromWords(6, k(0), k(1), k(2), k(3));
   }
 
   within(r: number, net: Cidr): boolean {
-    return this.family === 4
-      ? wordsWithin(4, 32, 0, 0, 0, this.key(r, 0), net)
-      : wordsWithin(6, 128, this.key(r, 0), this.key(r, 1), this.key(r, 2), this.key(r, 3), net);
+    const k = (i: number) => this.rows.key(r, i);
+    return this.family === 4 ? wordsWithin(4, 32, 0, 0, 0, k(0), net) : wordsWithin(6, 128, k(0), k(1), k(2), k(3), net);
   }
 
   /** True when row r holds its one time in t0 (else NaN there, and the times in extra). */
@@ -43,36 +48,36 @@ class TimesRows extends KeyedRows<number[]> {
   times(r: number, out: number[]): number[] {
     out.length = 0;
     if (this.single(r)) out.push(this.t0[r]!);
-    else for (const t of this.extra.get(r)!) out.push(t);
+    else for (const t of this.rows.extra.get(r)!) out.push(t);
     return out;
   }
 
   newest(r: number): number {
     if (this.single(r)) return this.t0[r]!;
-    const m = this.extra.get(r)!;
+    const m = this.rows.extra.get(r)!;
     return m[m.length - 1]!;
   }
 
   store(r: number, times: readonly number[]): void {
     if (times.length === 1) {
       this.t0[r] = times[0]!;
-      this.extra.delete(r);
+      this.rows.extra.delete(r);
       return;
     }
     this.t0[r] = Number.NaN;
-    let m = this.extra.get(r);
-    if (!m) this.extra.set(r, (m = []));
+    let m = this.rows.extra.get(r);
+    if (!m) this.rows.extra.set(r, (m = []));
     m.length = times.length;
     for (let i = 0; i < times.length; i++) m[i] = times[i]!;
   }
 
-  protected resize(capacity: number): void {
+  resize(capacity: number): void {
     const t0 = new Float64Array(capacity);
-    t0.set(this.t0.subarray(0, Math.min(this.size, capacity)));
+    t0.set(this.t0.subarray(0, Math.min(this.rows.size, capacity)));
     this.t0 = t0;
   }
 
-  protected move(from: number, to: number): void {
+  move(from: number, to: number): void {
     this.t0[to] = this.t0[from]!;
   }
 }
@@ -117,7 +122,7 @@ export class FailureWindows {
     for (let i = 0; i < weight; i++) insertSorted(times, time);
     keepRecent(times, from, cap);
     if (times.length === 0) {
-      t.remove(r);
+      t.rows.remove(r);
       return 0;
     }
     t.store(r, times);
@@ -144,7 +149,7 @@ export class FailureWindows {
     const t = this.table(ip);
     const r = t.findIp(ip);
     if (r < 0) return false;
-    t.remove(r);
+    t.rows.remove(r);
     return true;
   }
 
@@ -157,18 +162,18 @@ export class FailureWindows {
 
   /** Forgets every address whose newest failure is before `from`. */
   prune(from: number): void {
-    for (const t of [this.v4, this.v6]) t.retain((r) => t.newest(r) >= from);
+    for (const t of [this.v4, this.v6]) t.rows.retain((r) => t.newest(r) >= from);
   }
 
   /** Forgets every address inside `net`. */
   deleteWithin(net: Cidr): void {
     const t = net.family === 4 ? this.v4 : this.v6;
-    t.retain((r) => !t.within(r, net));
+    t.rows.retain((r) => !t.within(r, net));
   }
 
   clear(): void {
-    this.v4.clear();
-    this.v6.clear();
+    this.v4.rows.clear();
+    this.v6.rows.clear();
   }
 
   private table(ip: Ip): TimesRows {

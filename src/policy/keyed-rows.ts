@@ -6,14 +6,25 @@
  * about each of up to millions of addresses during a flood, and a Map entry
  * with its string key and boxed value costs well over a hundred bytes and a
  * string hash per lookup. Here an entry costs its key words, two index slots
- * and the subclass's columns.
+ * and the owner's columns.
  *
  * Rows stay dense (0 … size-1): removing one moves the last row into its
- * place, so subclasses keep their columns in typed arrays and copy a row in
+ * place, so owners keep their columns in typed arrays and copy a row in
  * `move`. The hash is seeded per table, so addresses an attacker picks (the
  * low 64 bits of IPv6 are theirs to choose) cannot be made to collide on purpose.
+ *
+ * One concrete class that owners hold rather than extend: every table then
+ * has the same shape, and the lookups on the hot path stay monomorphic
+ * (subclasses made them megamorphic, several times slower).
  */
-export abstract class KeyedRows<Extra = never> {
+export interface RowColumns {
+  /** Reallocates the columns to hold `capacity` rows, keeping rows 0 … size-1. */
+  resize(capacity: number): void;
+  /** Copies row `from` over row `to` (then `from` is dropped). */
+  move(from: number, to: number): void;
+}
+
+export class KeyedRows<Extra = never> {
   /** Row + 1 per slot, 0 when empty; twice the row capacity, so at most half full. */
   private index: Int32Array;
   private mask: number;
@@ -26,10 +37,11 @@ export abstract class KeyedRows<Extra = never> {
    * (an address with several failures): a Map, so the million rows that do
    * not pay nothing for it. Moves with its row.
    */
-  protected readonly extra = new Map<number, Extra>();
+  readonly extra = new Map<number, Extra>();
 
-  protected constructor(
+  constructor(
     readonly width: 1 | 2 | 3 | 4 | 5,
+    private readonly columns: RowColumns,
     private readonly minCapacity = 64,
   ) {
     this._capacity = minCapacity;
@@ -42,14 +54,9 @@ export abstract class KeyedRows<Extra = never> {
     return this._size;
   }
 
-  protected get capacity(): number {
+  get capacity(): number {
     return this._capacity;
   }
-
-  /** Reallocates the columns to hold `capacity` rows, keeping rows 0 … size-1. */
-  protected abstract resize(capacity: number): void;
-  /** Copies row `from` over row `to` (then `from` is dropped). */
-  protected abstract move(from: number, to: number): void;
 
   /** The row with this key, or -1. Unused trailing words are 0. */
   find(a: number, b = 0, c = 0, d = 0, e = 0): number {
@@ -68,8 +75,8 @@ export abstract class KeyedRows<Extra = never> {
     }
   }
 
-  /** Adds a row for a key that has none (call find first) and returns it; its columns are the subclass's to fill. */
-  protected insert(a: number, b = 0, c = 0, d = 0, e = 0): number {
+  /** Adds a row for a key that has none (call find first) and returns it; its columns are the owner's to fill. */
+  insert(a: number, b = 0, c = 0, d = 0, e = 0): number {
     if (this._size === this._capacity) this.rebuild(this._capacity * 2);
     const r = this._size++;
     const k = r * this.width;
@@ -86,7 +93,7 @@ export abstract class KeyedRows<Extra = never> {
   }
 
   /** Word `i` of row `r`'s key. */
-  protected key(r: number, i: number): number {
+  key(r: number, i: number): number {
     return this.words[r * this.width + i]!;
   }
 
@@ -99,7 +106,7 @@ export abstract class KeyedRows<Extra = never> {
       this.index[this.slotOf(last)] = r + 1;
       this.words.copyWithin(r * this.width, last * this.width, (last + 1) * this.width);
       this.moveExtra(last, r);
-      this.move(last, r);
+      this.columns.move(last, r);
     }
   }
 
@@ -119,7 +126,7 @@ export abstract class KeyedRows<Extra = never> {
       if (n !== r) {
         this.words.copyWithin(n * w, r * w, (r + 1) * w);
         this.moveExtra(r, n);
-        this.move(r, n);
+        this.columns.move(r, n);
       }
       n++;
     }
@@ -189,7 +196,7 @@ export abstract class KeyedRows<Extra = never> {
     words.set(this.words.subarray(0, this._size * this.width));
     this.words = words;
     this._capacity = capacity;
-    this.resize(capacity);
+    this.columns.resize(capacity);
     this.index = new Int32Array(capacity * 2);
     this.mask = capacity * 2 - 1;
     for (let r = 0; r < this._size; r++) {

@@ -1,6 +1,6 @@
 import { parseCidr, type Cidr, type Ip } from '../net/address.js';
 import { maskWord, wordsWithin } from '../net/words.js';
-import { KeyedRows } from './keyed-rows.js';
+import { KeyedRows, type RowColumns } from './keyed-rows.js';
 import { countInWindow, insertSorted, keepRecent } from './times.js';
 
 /** A prefix's window once it holds more than one failure or address. */
@@ -19,7 +19,8 @@ interface Spread {
  * scan) costs no strings. A prefix seen once keeps its one time and address in
  * typed columns; one with more has NaN as its time and its window in `extra`.
  */
-export class PrefixWindows extends KeyedRows<Spread> {
+export class PrefixWindows implements RowColumns {
+  private readonly rows: KeyedRows<Spread>;
   private t0: Float64Array;
   private a: Int32Array;
   private readonly scratch: Spread = { times: [], addrs: [], last: [] };
@@ -27,9 +28,13 @@ export class PrefixWindows extends KeyedRows<Spread> {
   distinct = 0;
 
   constructor() {
-    super(5, 256);
-    this.t0 = new Float64Array(this.capacity);
-    this.a = new Int32Array(this.capacity * 4);
+    this.rows = new KeyedRows<Spread>(5, this, 256);
+    this.t0 = new Float64Array(this.rows.capacity);
+    this.a = new Int32Array(this.rows.capacity * 4);
+  }
+
+  get size(): number {
+    return this.rows.size;
   }
 
   /**
@@ -46,7 +51,7 @@ export class PrefixWindows extends KeyedRows<Spread> {
     }
     let r = this.findPrefix(ip, len);
     if (r < 0) {
-      r = this.insert(len, maskWord(ip.w0, 0, len), maskWord(ip.w1, 1, len), maskWord(ip.w2, 2, len), maskWord(ip.w3, 3, len));
+      r = this.rows.insert(len, maskWord(ip.w0, 0, len), maskWord(ip.w1, 1, len), maskWord(ip.w2, 2, len), maskWord(ip.w3, 3, len));
       if (weight === 1) {
         this.t0[r] = time;
         this.setAddress(r, ip);
@@ -75,7 +80,7 @@ export class PrefixWindows extends KeyedRows<Spread> {
 
   /** The row of `ip`'s prefix of `len` bits, or -1. */
   findPrefix(ip: Ip, len: number): number {
-    return this.find(len, maskWord(ip.w0, 0, len), maskWord(ip.w1, 1, len), maskWord(ip.w2, 2, len), maskWord(ip.w3, 3, len));
+    return this.rows.find(len, maskWord(ip.w0, 0, len), maskWord(ip.w1, 1, len), maskWord(ip.w2, 2, len), maskWord(ip.w3, 3, len));
   }
 
   /** Forgets the prefix with this text ("2001:db8:1::/64"). */
@@ -83,24 +88,28 @@ export class PrefixWindows extends KeyedRows<Spread> {
     const net = typeof key === 'string' ? parseCidr(key) : key;
     if (!net || net.family !== 6) return false;
     const n = net.network;
-    const r = this.find(net.prefix, n.w0, n.w1, n.w2, n.w3);
+    const r = this.rows.find(net.prefix, n.w0, n.w1, n.w2, n.w3);
     if (r < 0) return false;
-    this.remove(r);
+    this.rows.remove(r);
     return true;
+  }
+
+  clear(): void {
+    this.rows.clear();
   }
 
   /** Forgets `ip`'s prefix of `len` bits. */
   deletePrefix(ip: Ip, len: number): void {
     const r = this.findPrefix(ip, len);
-    if (r >= 0) this.remove(r);
+    if (r >= 0) this.rows.remove(r);
   }
 
   /** Forgets every prefix whose newest failure is before `from`. */
   prune(from: number): void {
-    this.retain((r) => {
+    this.rows.retain((r) => {
       const t0 = this.t0[r]!;
       if (t0 === t0) return t0 >= from;
-      for (const t of this.extra.get(r)!.last) if (t >= from) return true;
+      for (const t of this.rows.extra.get(r)!.last) if (t >= from) return true;
       return false;
     });
   }
@@ -108,7 +117,7 @@ export class PrefixWindows extends KeyedRows<Spread> {
   /** Forgets every prefix inside `net`. */
   deleteWithin(net: Cidr): void {
     if (net.family !== 6) return;
-    this.retain((r) => !wordsWithin(6, this.key(r, 0), this.key(r, 1), this.key(r, 2), this.key(r, 3), this.key(r, 4), net));
+    this.rows.retain((r) => !wordsWithin(6, this.rows.key(r, 0), this.rows.key(r, 1), this.rows.key(r, 2), this.rows.key(r, 3), this.rows.key(r, 4), net));
   }
 
   /** Adds failures read back at a restart: counted like `add`, with nothing yet out of the window. */
@@ -116,16 +125,16 @@ export class PrefixWindows extends KeyedRows<Spread> {
     this.add(ip, len, time, weight, Number.NEGATIVE_INFINITY, cap);
   }
 
-  protected resize(capacity: number): void {
+  resize(capacity: number): void {
     const t0 = new Float64Array(capacity);
-    t0.set(this.t0.subarray(0, Math.min(this.size, capacity)));
+    t0.set(this.t0.subarray(0, Math.min(this.rows.size, capacity)));
     this.t0 = t0;
     const a = new Int32Array(capacity * 4);
-    a.set(this.a.subarray(0, Math.min(this.size, capacity) * 4));
+    a.set(this.a.subarray(0, Math.min(this.rows.size, capacity) * 4));
     this.a = a;
   }
 
-  protected move(from: number, to: number): void {
+  move(from: number, to: number): void {
     this.t0[to] = this.t0[from]!;
     this.a.copyWithin(to * 4, from * 4, from * 4 + 4);
   }
@@ -141,7 +150,7 @@ export class PrefixWindows extends KeyedRows<Spread> {
   /** Row r into the scratch window (which stays the scratch's: rows get copies). */
   private load(r: number): void {
     const w = this.scratch;
-    const m = this.t0[r] === this.t0[r] ? undefined : this.extra.get(r);
+    const m = this.t0[r] === this.t0[r] ? undefined : this.rows.extra.get(r);
     if (m) {
       copy(m.times, w.times);
       copy(m.addrs, w.addrs);
@@ -160,12 +169,12 @@ export class PrefixWindows extends KeyedRows<Spread> {
     if (w.times.length === 1 && w.last.length === 1 && w.last[0] === w.times[0]) {
       this.t0[r] = w.times[0]!;
       for (let i = 0; i < 4; i++) this.a[r * 4 + i] = w.addrs[i]!;
-      this.extra.delete(r);
+      this.rows.extra.delete(r);
       return;
     }
     this.t0[r] = Number.NaN;
-    let m = this.extra.get(r);
-    if (!m) this.extra.set(r, (m = { times: [], addrs: [], last: [] }));
+    let m = this.rows.extra.get(r);
+    if (!m) this.rows.extra.set(r, (m = { times: [], addrs: [], last: [] }));
     copy(w.times, m.times);
     copy(w.addrs, m.addrs);
     copy(w.last, m.last);

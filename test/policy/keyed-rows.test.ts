@@ -2,35 +2,45 @@ import { describe, expect, it } from 'vitest';
 import { KeyedRows } from '../../src/policy/keyed-rows.js';
 
 /** A table of one Float64 column, checked against a Map. */
-class Values extends KeyedRows {
-  value = new Float64Array(this.capacity);
+class Values {
+  readonly rows: KeyedRows;
+  value: Float64Array;
   constructor(width: 1 | 5) {
-    super(width, 4);
-    this.value = new Float64Array(this.capacity);
+    this.rows = new KeyedRows(width, this, 4);
+    this.value = new Float64Array(this.rows.capacity);
+  }
+  get size(): number {
+    return this.rows.size;
   }
   put(k: number[], v: number): void {
-    let r = this.find(k[0]!, k[1], k[2], k[3], k[4]);
-    if (r < 0) r = this.insert(k[0]!, k[1], k[2], k[3], k[4]);
+    let r = this.rows.find(k[0]!, k[1], k[2], k[3], k[4]);
+    if (r < 0) r = this.rows.insert(k[0]!, k[1], k[2], k[3], k[4]);
     this.value[r] = v;
   }
   get(k: number[]): number | undefined {
-    const r = this.find(k[0]!, k[1], k[2], k[3], k[4]);
+    const r = this.rows.find(k[0]!, k[1], k[2], k[3], k[4]);
     return r < 0 ? undefined : this.value[r];
   }
   drop(k: number[]): boolean {
-    const r = this.find(k[0]!, k[1], k[2], k[3], k[4]);
-    if (r >= 0) this.remove(r);
+    const r = this.rows.find(k[0]!, k[1], k[2], k[3], k[4]);
+    if (r >= 0) this.rows.remove(r);
     return r >= 0;
+  }
+  retain(keep: (r: number) => boolean): void {
+    this.rows.retain(keep);
+  }
+  clear(): void {
+    this.rows.clear();
   }
   valueAt(r: number): number {
     return this.value[r]!;
   }
-  protected resize(capacity: number): void {
+  resize(capacity: number): void {
     const v = new Float64Array(capacity);
-    v.set(this.value.subarray(0, Math.min(this.size, capacity)));
+    v.set(this.value.subarray(0, Math.min(this.rows.size, capacity)));
     this.value = v;
   }
-  protected move(from: number, to: number): void {
+  move(from: number, to: number): void {
     this.value[to] = this.value[from]!;
   }
 }
