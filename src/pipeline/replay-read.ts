@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import type { AutoSignature } from '../signatures/auto.js';
@@ -6,7 +6,6 @@ import { createSignature, type FormatName, type SignatureSpec } from '../signatu
 import type { MatchResult, Signature } from '../signatures/types.js';
 import { forEachLine } from '../sources/read-lines.js';
 import { ipByWords } from './ip-by-words.js';
-import { matchRegion } from './match-region.js';
 import { forEachRecord } from './match-records.js';
 import { readInPieces, ReplayWorkers } from './parallel-read.js';
 
@@ -22,9 +21,9 @@ export interface MatchSink {
 
 /** How files are read; the defaults suit `blocker check`, tests force each way. */
 export interface ReadTuning {
-  /** Every file line by line as a stream, in this thread: what stdin, .gz and stateful formats always get. */
+  /** Every file line by line as a stream, in this thread: what stdin, .gz, small files, auto and stateful formats always get. */
   lineByLine: boolean;
-  /** Plain files from this size on are matched by workers (each costs tens of ms to start); smaller ones here. */
+  /** Plain files from this size on are matched by workers (each costs tens of ms to start); smaller ones line by line. */
   parallelFrom: number;
   workers: number;
   /** About how much of a file one worker matches at a time. */
@@ -45,10 +44,10 @@ export const DEFAULT_TUNING: ReadTuning = {
  * signature each (some remember earlier lines of their stream), each line
  * matched knowing the line after it, as the daemon does within a batch.
  *
- * A plain file read with a stateless format is read in pieces of whole lines
- * instead, skipping lines without the signature's markers; a big one is
- * matched by worker threads, its results handed on strictly in file order,
- * so the sink sees exactly what reading it line by line gives.
+ * A big plain file read with a stateless format is cut into pieces of whole
+ * lines instead, matched by worker threads, and their results handed on
+ * strictly in file order, so the sink sees exactly what reading it line by
+ * line gives.
  */
 export async function readMatches(
   files: readonly string[],
@@ -64,8 +63,7 @@ export async function readMatches(
     for (const file of files) {
       const sig = createSignature(spec, { now });
       const size = tuning.lineByLine || !inPieces(file, sig) ? -1 : plainFileSize(file);
-      if (size < 0) bytesBefore += await lineByLine(file, sig, sink, bytesBefore, opts.stdin);
-      else if (size < tuning.parallelFrom) bytesBefore += inThisThread(file, sig, sink, bytesBefore);
+      if (size < tuning.parallelFrom) bytesBefore += await lineByLine(file, sig, sink, bytesBefore, opts.stdin);
       else {
         workers ??= new ReplayWorkers(spec, now, tuning.workers, tuning.workerScript);
         bytesBefore += await inWorkers(workers, file, sink, bytesBefore, tuning.pieceBytes, 2 * tuning.workers);
@@ -82,7 +80,7 @@ function inPieces(file: string, sig: Signature): boolean {
   return file !== '-' && !file.endsWith('.gz') && sig.name !== 'auto' && !sig.stateful;
 }
 
-/** The size of a regular file, or -1 (a pipe or device is read as a stream). */
+/** The size of a regular file, or -1 (a pipe or device is read as a stream, line by line). */
 function plainFileSize(file: string): number {
   const st = statSync(file);
   return st.isFile() ? st.size : -1;
@@ -110,18 +108,6 @@ async function lineByLine(file: string, sig: Signature, sink: MatchSink, bytesBe
   );
   if (held !== null) take(held, undefined);
   return bytes;
-}
-
-function inThisThread(file: string, sig: Signature, sink: MatchSink, bytesBefore: number): number {
-  const buf = readFileSync(file);
-  const counted = counter(sink);
-  const lines = matchRegion({ buf, end: buf.length, hasNext: false }, sig, (i, r) => {
-    counted(i + 1);
-    sink.result(sig.name, r);
-  });
-  counted(lines);
-  sink.bytes?.(bytesBefore + buf.length);
-  return buf.length;
 }
 
 async function inWorkers(workers: ReplayWorkers, file: string, sink: MatchSink, bytesBefore: number, pieceBytes: number, ahead: number): Promise<number> {

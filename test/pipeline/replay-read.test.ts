@@ -13,7 +13,7 @@ import { UNPARSABLE, UNTRUSTED, type MatchResult } from '../../src/signatures/ty
 import { MAX_LINE_BYTES } from '../../src/sources/read-lines.js';
 
 /*
- * Reading a plain file in pieces (in this thread, or in worker threads) must
+ * Reading a plain file in pieces in worker threads must
  * give the sink exactly what reading it line by line gives: the same results,
  * in the same order, with the same lines, bytes and U+FFFD. Each case runs the
  * line-by-line reader and the piece readers on the same files and compares
@@ -59,7 +59,6 @@ async function read(files: string[], spec: FormatName | SignatureSpec, tuning: P
 }
 
 const LINE_BY_LINE = { lineByLine: true };
-const THIS_THREAD = { parallelFrom: Infinity };
 const workers = (pieceBytes: number, count = 2) => ({ parallelFrom: 0, pieceBytes, workers: count });
 
 /** Reads with every way given and expects each to see what the line-by-line reader sees. */
@@ -96,7 +95,7 @@ describe('reading in pieces', () => {
     const files = [...REAL, ADVERSARIAL];
     let recognised = 0;
     for (const spec of STATELESS) {
-      const want = await expectSame(files, spec, [THIS_THREAD, workers(1), workers(97, 3), workers(4096)]);
+      const want = await expectSame(files, spec, [workers(1), workers(97, 3), workers(4096)]);
       recognised += want.results.length;
     }
     // The comparison means something only if the fixtures give results in these formats.
@@ -106,8 +105,8 @@ describe('reading in pieces', () => {
   it('gives what line-by-line reading gives for generated nginx and Go logs', async () => {
     const nginx = generateLog(join(dir, 'gen-nginx.log'), 'nginx', 20_000, 7).path;
     const go = generateLog(join(dir, 'gen-go.log'), 'go', 20_000, 8).path;
-    const a = await expectSame([nginx], 'nginx', [THIS_THREAD, workers(64 << 10), workers(3000, 3)]);
-    const b = await expectSame([go], 'go', [THIS_THREAD, workers(64 << 10), workers(3000, 3)]);
+    const a = await expectSame([nginx], 'nginx', [workers(64 << 10), workers(3000, 3)]);
+    const b = await expectSame([go], 'go', [workers(64 << 10), workers(3000, 3)]);
     expect(a.results.length).toBeGreaterThan(10_000);
     expect(b.results.length).toBeGreaterThan(10_000);
   });
@@ -130,14 +129,14 @@ describe('reading in pieces', () => {
     const newline = write('newline.log', '\n');
     const blank = write('blank.log', '\n\n' + ng(6, '198.51.100.6') + '\n\n');
     const files = [crlf, bad, empty, newline, blank];
-    const want = await expectSame(files, 'nginx', [THIS_THREAD, workers(1), workers(10), workers(150)]);
+    const want = await expectSame(files, 'nginx', [workers(1), workers(10), workers(150)]);
     // 198.51.100.4 and .6 are followed by lines that do not start like a record (the cut character, a blank line).
     expect(want.results.map(({ r }) => ('ip' in r ? r.ip.text : r))).toEqual(['198.51.100.3', UNTRUSTED, '2001:db8::5', UNTRUSTED]);
     expect(want.results.map(({ r }) => ('reason' in r ? r.reason : ''))[0]).toContain('\ufffd\ufffd');
     await expectSame(files, NGINX_REGEX, [workers(1), workers(33)]);
     // Go's reason runs to the end of the line, so there the CR is read (and trimmed).
     const goCrlf = write('crlf-go.log', ['2026/11/22 02:01:01 http: TLS handshake error from 198.51.100.8:4000: EOF', '2026/11/22 02:01:02 INFO x'].join('\r\n'));
-    const go = await expectSame([goCrlf, bad, empty], 'go', [THIS_THREAD, workers(1), workers(40)]);
+    const go = await expectSame([goCrlf, bad, empty], 'go', [workers(1), workers(40)]);
     expect(go.results.map(({ r }) => ('reason' in r ? r.reason : r))).toEqual(['EOF']);
   });
 
@@ -154,7 +153,7 @@ describe('reading in pieces', () => {
         `198.51.100.14 fail${long}`, // the last line, cut and without a newline
       ].join('\n'),
     );
-    const want = await expectSame([p], LONG_REGEX, [THIS_THREAD, workers(1), workers(1000), workers(MAX_LINE_BYTES - 3), workers(MAX_LINE_BYTES + 30)]);
+    const want = await expectSame([p], LONG_REGEX, [workers(1), workers(1000), workers(MAX_LINE_BYTES - 3), workers(MAX_LINE_BYTES + 30)]);
     expect(want.lines).toBe(5);
     const reasons = want.results.map(({ r }) => ('reason' in r ? r.reason : ''));
     expect(reasons.map((x) => x.length)).toEqual([5, MAX_LINE_BYTES - 18, MAX_LINE_BYTES - 18, 5, MAX_LINE_BYTES - 18]);
@@ -171,7 +170,7 @@ describe('reading in pieces', () => {
       if (i % 11 === 0) lines.push(forged, '');
     }
     const p = write('forged.log', lines.join('\n') + '\n');
-    const want = await expectSame([p], 'nginx', [THIS_THREAD, workers(1), workers(50), workers(300, 3)]);
+    const want = await expectSame([p], 'nginx', [workers(1), workers(50), workers(300, 3)]);
     expect(want.results.filter(({ r }) => r === UNTRUSTED)).toHaveLength(29 + 19);
     expect(want.results.some(({ r }) => 'ip' in r && r.ip.text === '203.0.113.66')).toBe(false);
   });
