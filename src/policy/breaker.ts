@@ -47,6 +47,13 @@ export interface BreakerState {
   evidenceBucket: number;
   /** The oldest live bucket when `seen` was last swept. */
   sweptAt: number;
+  /**
+   * The counts summed over the live buckets (those from `liveFrom` on), kept
+   * up to date as they change: adding the ring up again for every failure
+   * cost more than counting it.
+   */
+  readonly live: { addresses: number; failures: number; certRejected: number };
+  liveFrom: number;
 }
 
 export interface StormEvidence {
@@ -73,6 +80,8 @@ export function emptyBreaker(): BreakerState {
     evidence: null,
     evidenceBucket: Number.NEGATIVE_INFINITY,
     sweptAt: Number.NEGATIVE_INFINITY,
+    live: { addresses: 0, failures: 0, certRejected: 0 },
+    liveFrom: Number.NEGATIVE_INFINITY,
   };
 }
 
@@ -80,7 +89,24 @@ function widthOf(rules: BreakerRules): number {
   return Math.max(1, Math.ceil(rules.window / BUCKETS));
 }
 
-const slotOf = (idx: number) => ((idx % BUCKETS) + BUCKETS) % BUCKETS;
+// Floor arithmetic, not %: a floating-point remainder is a slow library call, and this runs per failure.
+const slotOf = (idx: number) => idx - Math.floor(idx / BUCKETS) * BUCKETS;
+
+/** Moves the start of the live range to `oldest`, taking the buckets that left it out of the sums. */
+function retire(s: BreakerState, oldest: number): void {
+  if (oldest <= s.liveFrom) return;
+  for (let i = 0; i < BUCKETS; i++) {
+    const b = s.bucket[i]!;
+    if (b >= s.liveFrom && b < oldest) subtract(s, i);
+  }
+  s.liveFrom = oldest;
+}
+
+function subtract(s: BreakerState, i: number): void {
+  s.live.addresses -= s.lastSeenHere[i]!;
+  s.live.failures -= s.failures[i]!;
+  s.live.certRejected -= s.certRejected[i]!;
+}
 
 /**
  * Counts one failure (every failure counts, protected or not, whatever its
@@ -90,17 +116,24 @@ export function countFailure(s: BreakerState, rules: BreakerRules, ip: Ip, certR
   if (time > s.clock) s.clock = time;
   const w = widthOf(rules);
   const oldest = Math.floor(s.clock / w) - BUCKETS + 1;
+  retire(s, oldest);
   const idx = Math.floor(time / w);
   if (idx < oldest) return; // older than the window
   const i = slotOf(idx);
   if (s.bucket[i] !== idx) {
+    // What this slot held is older than the window already; exact all the same.
+    if (s.bucket[i]! >= s.liveFrom) subtract(s, i);
     s.bucket[i] = idx;
     s.failures[i] = 0;
     s.certRejected[i] = 0;
     s.lastSeenHere[i] = 0;
   }
   s.failures[i]!++;
-  if (certRejected) s.certRejected[i]!++;
+  s.live.failures++;
+  if (certRejected) {
+    s.certRejected[i]!++;
+    s.live.certRejected++;
+  }
   const r = s.seen.find(ip);
   if (r < 0) {
     // Addresses that left the window stay until the table is this full: sweeping them
@@ -111,13 +144,18 @@ export function countFailure(s: BreakerState, rules: BreakerRules, ip: Ip, certR
     if (s.seen.size >= cap) return;
     s.seen.add(ip, idx);
     s.lastSeenHere[i]!++;
+    s.live.addresses++;
   } else {
     const last = s.seen.bucketOf(r);
     if (last < idx) {
       const j = slotOf(last);
-      if (s.bucket[j] === last) s.lastSeenHere[j]!--;
+      if (s.bucket[j] === last) {
+        s.lastSeenHere[j]!--;
+        if (last >= s.liveFrom) s.live.addresses--;
+      }
       s.seen.setBucket(r, idx);
       s.lastSeenHere[i]!++;
+      s.live.addresses++;
     }
   }
 }
@@ -175,19 +213,9 @@ export class LastSeen implements RowColumns {
   }
 }
 
-// Sums over the live buckets, reused so that evaluating costs no allocation.
-const sums = { addresses: 0, failures: 0, certRejected: 0 };
-
-function sum(s: BreakerState, rules: BreakerRules): typeof sums {
-  const oldest = Math.floor(s.clock / widthOf(rules)) - BUCKETS + 1;
-  sums.addresses = sums.failures = sums.certRejected = 0;
-  for (let i = 0; i < BUCKETS; i++) {
-    if (s.bucket[i]! < oldest) continue;
-    sums.addresses += s.lastSeenHere[i]!;
-    sums.failures += s.failures[i]!;
-    sums.certRejected += s.certRejected[i]!;
-  }
-  return sums;
+function sum(s: BreakerState, rules: BreakerRules): BreakerState['live'] {
+  retire(s, Math.floor(s.clock / widthOf(rules)) - BUCKETS + 1);
+  return s.live;
 }
 
 export function measure(s: BreakerState, rules: BreakerRules): StormEvidence {
