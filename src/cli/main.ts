@@ -210,7 +210,8 @@ function invokedDirectly(): boolean {
   }
 }
 
-if (invokedDirectly()) {
+/** What the `blocker` binary does (bin.ts): runs the process's command line and exits with its code. */
+export function runAsProgram(): void {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err: unknown) => {
@@ -219,3 +220,5 @@ if (invokedDirectly()) {
     },
   );
 }
+
+if (invokedDirectly()) runAsProgram();

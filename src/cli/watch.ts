@@ -8,6 +8,8 @@ import type { Io } from './io.js';
 import { openStore } from '../store/store.js';
 import { guardEvents } from '../pipeline/daemon-events.js';
 import { watchObservers } from './watch-observers.js';
+import { onStopSignal } from './stop-signals.js';
+import { batchWrites } from './write-batch.js';
 
 /**
  * How long the daemon lets SQLite wait for another process's write lock
@@ -16,9 +18,36 @@ import { watchObservers } from './watch-observers.js';
  */
 const DAEMON_BUSY_TIMEOUT_MS = 250;
 
+/** A SIGTERM or SIGINT, and the daemon it stops once there is one. */
+interface Stopping {
+  requested: boolean;
+  daemon: Daemon | null;
+}
+
 export async function watchCommand(
   opts: CommonOptions & { once?: boolean; logLevel?: string },
   io: Io,
+): Promise<number> {
+  // Claimed at once: a stop that comes before the daemon exists stops it as soon as it does.
+  const stopping: Stopping = { requested: false, daemon: null };
+  const release = onStopSignal(() => {
+    stopping.requested = true;
+    stopping.daemon?.stop();
+  });
+  const errOut = batchWrites(io.err);
+  try {
+    return await watch(opts, io, errOut.write, stopping);
+  } finally {
+    errOut.close();
+    release();
+  }
+}
+
+async function watch(
+  opts: CommonOptions & { once?: boolean; logLevel?: string },
+  io: Io,
+  writeLog: (text: string) => void,
+  stopping: Stopping,
 ): Promise<number> {
   const cfg = configFrom(opts);
   if (cfg.sources.length === 0) {
@@ -28,8 +57,9 @@ export async function watchCommand(
   if (!['debug', 'info', 'warn', 'error'].includes(level)) {
     throw new UserError(`--log-level: expected debug, info, warn or error, got "${opts.logLevel}"`, 2);
   }
-  const log = createLogger(io.err, level);
-  const store = openStore(cfg.database, { busyTimeoutMs: DAEMON_BUSY_TIMEOUT_MS, cacheKiB: 16 * 1024 });
+  const log = createLogger(writeLog, level);
+  // SQLite's default page cache (2 MiB): the indexes written per line only grow at their end.
+  const store = openStore(cfg.database, { busyTimeoutMs: DAEMON_BUSY_TIMEOUT_MS });
   const backend = backendFor(cfg, io);
   // Issue 7: counters, metrics endpoint, status heartbeat, onBan/onUnban hooks.
   let observers;
@@ -52,12 +82,11 @@ export async function watchCommand(
     reconcileEveryMs: cfg.firewall.reconcileEvery,
   });
   let current = cfg;
-  const stop = () => daemon.stop();
   const reload = () => {
     current = reloadConfig(opts, current, daemon, log);
   };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  stopping.daemon = daemon;
+  if (stopping.requested) daemon.stop();
   process.on('SIGHUP', reload);
   log.info('watching', {
     sources: cfg.sources.map((s) => s.name).join(','),
@@ -68,8 +97,6 @@ export async function watchCommand(
   try {
     await daemon.run({ once: opts.once ?? false });
   } finally {
-    process.off('SIGTERM', stop);
-    process.off('SIGINT', stop);
     process.off('SIGHUP', reload);
     await observers.close();
     store.close();

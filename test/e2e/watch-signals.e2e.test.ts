@@ -6,7 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { execa, type ResultPromise } from 'execa';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -99,6 +99,45 @@ describe('blocker watch as a process', () => {
     expect((await second.p).exitCode).toBe(0);
   });
 
+  it('stops with exit 0 on a SIGTERM that comes while the `blocker` binary is still loading or starting', async () => {
+    // bin.js is what `blocker` runs (package.json bin); loading the program takes a few hundred ms.
+    const bin = join(CLI, '..', 'bin.js');
+    const dir = tempDir();
+    const config = writeConfig(dir, { maxRetry: 1000 });
+    writeFileSync(join(dir, 'app.log'), failure(1).repeat(10));
+    const start = () => {
+      const p = execa(process.execPath, [bin, 'watch', '-c', config], { reject: false, stdin: 'ignore', buffer: true });
+      procs.push(p);
+      return p;
+    };
+    // SQLite's native module is loaded near the end of loading the program: how long that takes here.
+    const loaded = async (p: ResultPromise) => {
+      while (!mapped(p.pid!, 'better_sqlite3.node')) await new Promise((r) => setTimeout(r, 2));
+    };
+    const probe = start();
+    const began = Date.now();
+    await loaded(probe);
+    const loadMs = Date.now() - began;
+    probe.kill('SIGKILL');
+    await probe;
+    // Half-way and late through loading (Node's own start-up, which no script can answer, is a small
+    // part of it), then as the store opens and the daemon starts.
+    const stops: { label: string; when: (p: ResultPromise) => Promise<void> }[] = [
+      ...[0.5, 0.8].map((f) => ({ label: `${Math.round(f * loadMs)} ms into loading`, when: () => new Promise<void>((r) => setTimeout(r, f * loadMs)) })),
+      ...[0, 100, 250].map((ms) => ({ label: `${ms} ms after loading`, when: (p: ResultPromise) => loaded(p).then(() => new Promise<void>((r) => setTimeout(r, ms))) })),
+    ];
+    for (const { label, when } of stops) {
+      const p = start();
+      await when(p);
+      const t = Date.now();
+      p.kill('SIGTERM');
+      const r = await p;
+      expect(Date.now() - t, label).toBeLessThan(2000);
+      expect({ label, exitCode: r.exitCode, signal: r.signal ?? null }, r.stderr).toEqual({ label, exitCode: 0, signal: null });
+      expect(r.stderr, label).toMatch(/info stopped/);
+    }
+  });
+
   it('on SIGHUP keeps the running config when the new one is invalid, and takes a valid one', async () => {
     const dir = tempDir();
     const config = writeConfig(dir, { maxRetry: 1000 });
@@ -173,6 +212,15 @@ describe('blocker watch as a process', () => {
     expect(unopenable.stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+/** Whether process `pid` has loaded a shared object whose path contains `name`. */
+function mapped(pid: number, name: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/maps`, 'utf8').includes(name);
+  } catch {
+    return false;
+  }
+}
 
 function require_(name: string): string {
   return join(process.cwd(), 'node_modules', name);
