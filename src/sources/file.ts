@@ -35,6 +35,8 @@ interface Tracked {
   offset: number;
   /** The file's first bytes as last read: a change means it was truncated and rewritten. */
   head: Buffer;
+  /** The fingerprint of `head`, kept with it: a hash per checkpoint, many a second, would cost more than the rest of the poll. */
+  fingerprint: string;
   /** The last read cut a line that has not ended yet: skip up to its newline. */
   inOverlongLine: boolean;
   /** The path no longer names this file: read it to its end, then let it go. */
@@ -159,7 +161,7 @@ export class FileSource implements Source {
   }
 
   private positionOf(f: Tracked): FilePosition {
-    return { path: f.path, dev: f.dev, ino: f.ino, offset: f.offset, fingerprint: fingerprintOfBytes(f.head) };
+    return { path: f.path, dev: f.dev, ino: f.ino, offset: f.offset, fingerprint: f.fingerprint };
   }
 
   private ensureWatcher(): void {
@@ -315,6 +317,7 @@ export class FileSource implements Source {
       fd,
       offset,
       head,
+      fingerprint: fingerprintOfBytes(head),
       inOverlongLine: false,
       rotated: false,
       lastSize: st.size,
@@ -343,7 +346,7 @@ export class FileSource implements Source {
       }
     }
     if (f.head.length < FINGERPRINT_BYTES && st.size > f.head.length) {
-      f.head = readHead(f.fd, FINGERPRINT_BYTES);
+      setHead(f, readHead(f.fd, FINGERPRINT_BYTES));
       f.dirty = true;
     }
     if (f.offset >= st.size) return 0;
@@ -430,7 +433,7 @@ export class FileSource implements Source {
     });
     f.offset = 0;
     f.inOverlongLine = false;
-    f.head = readHead(f.fd, FINGERPRINT_BYTES);
+    setHead(f, readHead(f.fd, FINGERPRINT_BYTES));
     f.dirty = true;
     return copied;
   }
@@ -479,6 +482,11 @@ export class FileSource implements Source {
     c.lastChange = now;
     return true;
   }
+}
+
+function setHead(f: Tracked, head: Buffer): void {
+  f.head = head;
+  f.fingerprint = fingerprintOfBytes(head);
 }
 
 /** The name in `dir` that is the file with this identity, if any. */

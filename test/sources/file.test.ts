@@ -1,8 +1,9 @@
-import { appendFileSync, copyFileSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileSource, type FileSourceOptions } from '../../src/sources/file.js';
+import { FINGERPRINT_BYTES, fingerprintOfBytes } from '../../src/sources/fingerprint.js';
 import type { Checkpoint, SourceLogger } from '../../src/sources/types.js';
 import type { FilePosition } from '../../src/store/offsets.js';
 
@@ -176,6 +177,28 @@ describe('FileSource', () => {
     seen.push(...h.drain());
     expect(seen).toEqual(numbered('line', 0, 200).trim().split('\n'));
     expect(h.log.some((l) => l.includes('truncated'))).toBe(true);
+  });
+
+  it('stores the fingerprint of the head as it is now: a short file that grew, then one truncated and rewritten', () => {
+    const dir = tempDir();
+    const path = join(dir, 'short.log');
+    writeFileSync(path, 'a 1\n');
+    const first = follow({ path });
+    expect(first.drain()).toEqual(['a 1']);
+    const fingerprint = () => first.positions.all()[0]!.fingerprint;
+    expect(fingerprint()).toBe(fingerprintOfBytes(Buffer.from('a 1\n')));
+    appendFileSync(path, numbered('a', 2, 40));
+    first.drain();
+    expect(fingerprint()).toBe(fingerprintOfBytes(readFileSync(path).subarray(0, FINGERPRINT_BYTES)));
+    truncateSync(path, 0);
+    appendFileSync(path, numbered('b', 0, 40));
+    expect(first.drain()).toEqual(numbered('b', 0, 40).trim().split('\n'));
+    expect(fingerprint()).toBe(fingerprintOfBytes(readFileSync(path).subarray(0, FINGERPRINT_BYTES)));
+    first.src.close();
+    // The stored fingerprint is the file's: a restart resumes where it stopped, not from the start.
+    appendFileSync(path, numbered('b', 40, 45));
+    const second = follow({ path }, first.positions);
+    expect(second.drain()).toEqual(numbered('b', 40, 45).trim().split('\n'));
   });
 
   it('resumes exactly after a restart mid-file', () => {
