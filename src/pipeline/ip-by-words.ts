@@ -1,6 +1,7 @@
 import { ipFromWords, type Ip } from '../net/address.js';
 
-const MAX_ENTRIES = 1 << 18;
+// Per family, as many as the signatures' own interners hold (memo.ts): a busy log's working set.
+const MAX_ENTRIES = 1 << 16;
 
 /**
  * One Ip per distinct address for results that arrive as words (from the
