@@ -16,6 +16,13 @@ export function replayWorkerScript(): URL {
   return new URL(here.href.replace(/\/src\/pipeline\/replay-worker\.js$/, '/dist/src/pipeline/replay-worker.js'));
 }
 
+/**
+ * A worker's short-lived objects (a string per line) need no more room than
+ * this: with V8's default each worker held 30 MB more at its peak, for the
+ * same CPU time (measured on 1M nginx lines: 250 → 196 MB for two workers).
+ */
+const YOUNG_GENERATION_MB = 8;
+
 interface Waiting {
   resolve: (r: MatchRecords) => void;
   reject: (e: Error) => void;
@@ -34,7 +41,7 @@ export class ReplayWorkers {
 
   constructor(spec: FormatName | SignatureSpec, now: number, count: number, script: URL = replayWorkerScript()) {
     for (let i = 0; i < count; i++) {
-      const worker = new Worker(script, { workerData: { spec, now } });
+      const worker = new Worker(script, { workerData: { spec, now }, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
       const slot = { worker, waiting: new Map<number, Waiting>() };
       worker.on('message', (reply: PieceReply) => {
         const w = slot.waiting.get(reply.seq);

@@ -20,13 +20,16 @@ const { spec, now } = workerData as { spec: FormatName | SignatureSpec; now: num
 // Stateless formats only (parallel-read.ts checks), so one signature serves every piece of every file.
 const sig = createSignature(spec, { now });
 const port = parentPort!;
+let scratch: Buffer | undefined;
 
 port.on('message', (task: PieceTask) => {
   let reply: PieceReply;
   try {
     const fd = openSync(task.path, 'r');
     try {
-      const region = readRegion(fd, task.start, task.end, task.size);
+      const region = readRegion(fd, task.start, task.end, task.size, scratch);
+      // Kept for the next piece (the lines are decoded into strings of their own, so nothing points into it).
+      if (region.buf.buffer !== scratch?.buffer) scratch = Buffer.from(region.buf.buffer, region.buf.byteOffset);
       const out = new RecordWriter();
       const lines = matchRegion(region, sig, (i, r) => out.add(i, r));
       reply = { seq: task.seq, records: out.finish(sig.name, lines) };

@@ -39,11 +39,13 @@ function findNewline(fd: number, window: Buffer, from: number, size: number): nu
  * start from lineChunks), then the line that starts at `end`, cut at
  * MAX_LINE_BYTES as every reader cuts it, so that the last line of the
  * piece is matched knowing the real next line. `size` is where the file ends
- * for this read.
+ * for this read. Reads into `scratch` when it is big enough; the result is
+ * then a view of it, valid until the next read into it.
  */
-export function readRegion(fd: number, start: number, end: number, size: number): { buf: Buffer; end: number; hasNext: boolean } {
+export function readRegion(fd: number, start: number, end: number, size: number, scratch?: Buffer): { buf: Buffer; end: number; hasNext: boolean } {
   const len = end - start;
-  let buf = Buffer.allocUnsafe(len + WINDOW);
+  // Pieces of megabytes one after another: reusing the caller's buffer keeps them from piling up until a GC.
+  let buf = scratch && scratch.length >= len + WINDOW ? scratch : Buffer.allocUnsafe(len + WINDOW);
   if (readFully(fd, buf, 0, len, start) < len) throw new Error('the file shrank while it was read');
   if (end >= size) return { buf: buf.subarray(0, len), end: len, hasNext: false };
   let have = len;
