@@ -6,7 +6,6 @@ import { policyRules } from '../pipeline/rules.js';
 import { backendFor, configFrom, type CommonOptions } from './context.js';
 import type { Io } from './io.js';
 import { openStore } from '../store/store.js';
-import { guardEvents } from '../pipeline/daemon-events.js';
 import { watchObservers } from './watch-observers.js';
 import { onStopSignal } from './stop-signals.js';
 import { batchWrites } from './write-batch.js';
@@ -78,7 +77,7 @@ async function watch(
     clock: Date.now,
     pollMs: cfg.watch.pollInterval,
     summaryEveryMs: cfg.watch.summaryEvery,
-    events: guardEvents(observers.events, log),
+    events: observers.events,
     reconcileEveryMs: cfg.firewall.reconcileEvery,
   });
   let current = cfg;

@@ -41,8 +41,8 @@ export interface DaemonOptions {
   readonly summaryEveryMs?: number;
   /** Extras for building sources (tests give a stdin stream, a recorded journalctl, file timings). */
   readonly sourceContext?: Omit<Partial<SourceContext>, 'store' | 'log'>;
-  /** Observers: metrics, hooks, the status heartbeat (issue 7). */
-  readonly events?: DaemonEvents;
+  /** Observers: metrics, hooks, the status heartbeat (issue 7), each called in turn and guarded here. */
+  readonly events?: DaemonEvents | readonly DaemonEvents[];
   /** How often to reconcile the kernel with the database (issue 6); unset: only at start and after a failure. */
   readonly reconcileEveryMs?: number;
 }
@@ -133,7 +133,8 @@ export class Daemon {
   constructor(private readonly o: DaemonOptions) {
     this.rules = o.rules;
     this.decisions = new DecisionSink(o.log);
-    this.events = guardEvents([o.events], o.log);
+    // One guard around them all: an observer is called once per failure line, so a second wrapper would show.
+    this.events = guardEvents(Array.isArray(o.events) ? o.events : [o.events as DaemonEvents | undefined], o.log);
     this.running = o.sources.map((s) => this.prepare(s));
     this.lastAdminEvent = o.store.adminEvents.lastId();
     this.restoreState(o.clock());
