@@ -25,11 +25,18 @@ describe('address memo', () => {
   it('gives the same object for the same address, and stays right past its growth', () => {
     const intern = addressInterner();
     const first = intern('198.51.100.7', 0, 12);
-    for (let i = 0; i < 70_000; i++) {
-      const t = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
-      expect(intern(t, 0, t.length)!.text).toBe(t);
-    }
+    // Through every growth up to just under its bound (65,536 addresses) …
+    const many = (from: number, to: number) => {
+      for (let i = from; i < to; i++) {
+        const t = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+        expect(intern(t, 0, t.length)!.text).toBe(t);
+      }
+    };
+    many(0, 60_000);
     expect(intern('198.51.100.7', 0, 12)).toBe(first);
+    // … and past it, where it starts again: still right, only no longer the same object.
+    many(60_000, 80_000);
+    expect(intern('198.51.100.7', 0, 12)).toEqual(first);
   });
 
   it('memo remembers recent answers and computes the rest', () => {
