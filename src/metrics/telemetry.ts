@@ -58,7 +58,8 @@ export class Telemetry implements DaemonEvents {
     Counter
   >;
   private readonly lastTick;
-  private readonly failureSeries = new Map<string, (by?: number) => void>();
+  /** Per source, its snapshot and failure series (for its current format): found without building a key string. */
+  private readonly failureCounters = new Map<string, { snap: SourceSnapshot; format: string; byCause: Map<Cause, (by?: number) => void> }>();
 
   constructor(
     private readonly store: Store,
@@ -136,12 +137,13 @@ export class Telemetry implements DaemonEvents {
   }
 
   failure(source: string, format: string, cause: Cause): void {
-    // Once per failure line: the series is looked up by a short key, its labels rendered once.
-    const key = `${source}\n${format}\n${cause}`;
-    let inc = this.failureSeries.get(key);
-    if (!inc) this.failureSeries.set(key, (inc = this.c.failures.series({ source, format, cause })));
+    // Once per failure line: the same few strings each time, whose hashes V8 keeps, and labels rendered once.
+    let f = this.failureCounters.get(source);
+    if (!f || f.format !== format) this.failureCounters.set(source, (f = { snap: this.source(source), format, byCause: new Map() }));
+    let inc = f.byCause.get(cause);
+    if (!inc) f.byCause.set(cause, (inc = this.c.failures.series({ source, format, cause })));
     inc();
-    this.source(source).failures++;
+    f.snap.failures++;
   }
 
   unparsable(source: string, format: string): void {

@@ -72,6 +72,24 @@ async function serve(t: Telemetry): Promise<MetricsServer> {
 }
 
 describe('telemetry and the metrics endpoint', () => {
+  it('counts failures per source, format and cause, also when a reload changed a source\'s format', async () => {
+    const { store } = await setup();
+    const t = new Telemetry(store, { version: '1', backend: 'dry-run', sources: [{ name: 'app', format: 'go' }], now: 0 });
+    t.failure('app', 'go', 'eof');
+    t.failure('app', 'go', 'eof');
+    t.failure('app', 'go', 'sni');
+    t.failure('app', 'nginx', 'eof');
+    t.failure('web', 'nginx', 'eof');
+    t.failure('app', 'go', 'eof');
+    const text = t.registry.render();
+    expect(text).toContain('blocker_failures_total{source="app",format="go",cause="eof"} 3\n');
+    expect(text).toContain('blocker_failures_total{source="app",format="go",cause="sni"} 1\n');
+    expect(text).toContain('blocker_failures_total{source="app",format="nginx",cause="eof"} 1\n');
+    expect(text).toContain('blocker_failures_total{source="web",format="nginx",cause="eof"} 1\n');
+    expect(t.snapshot().sources.app!.failures).toBe(5);
+    expect(t.snapshot().sources.web!.failures).toBe(1);
+  });
+
   it('counts lines, failures by cause and format, bans, and reads active bans and the breaker at scrape time', async () => {
     const { daemon, telemetry } = await setup();
     await daemon.tick();
