@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { emptyState, observe, type Decision, type Observation, type PolicyRules } from '../policy/thresholds.js';
+import { emptyState, observe, prune, type Decision, type Observation, type PolicyRules } from '../policy/thresholds.js';
 import { CAUSES, type Cause } from '../signatures/causes.js';
 import type { FormatName, SignatureSpec } from '../signatures/index.js';
 import type { MatchResult } from '../signatures/types.js';
@@ -105,6 +105,11 @@ export async function replay(files: readonly string[], opts: ReplayOptions): Pro
   const spec = opts.spec ?? 'auto';
   const now = opts.now ?? Date.now();
   let clock = 0;
+  // The policy forgets what can no longer matter, as the daemon does every tick, so its
+  // tables hold about a findTime of addresses rather than the whole log's (and stay in
+  // cache). A findTime of margin keeps what a line somewhat out of order may still need.
+  let newest = Number.NEGATIVE_INFINITY;
+  let prunedAt = Number.NEGATIVE_INFINITY;
 
   const countsFor = (name: string): FormatCounts => (formats[name] ??= { matched: 0, unparsable: 0, untrusted: 0 });
 
@@ -136,6 +141,13 @@ export async function replay(files: readonly string[], opts: ReplayOptions): Pro
     const ev: Observation = r.time !== null ? (r as Observation) : { ip: r.ip, time: at, reason: r.reason, cause: r.cause };
     const decided = observe(state, opts.rules, ev, at);
     for (let i = 0; i < decided.length; i++) record(report, decided[i]!);
+    if (at > newest) {
+      newest = at;
+      if (newest - prunedAt >= opts.rules.findTime) {
+        prune(state, opts.rules, newest - opts.rules.findTime);
+        prunedAt = newest;
+      }
+    }
   };
 
   const progress = opts.onProgress;

@@ -21,6 +21,7 @@ export interface BreakerRules {
 /** The window is kept as a ring of this many buckets (so it is accurate to a tenth of it). */
 const BUCKETS = 10;
 const SEEN_KEPT = 50_000;
+const SWEEP_FROM = 1024;
 
 export interface BreakerState {
   /** Per slot of the ring: which bucket it holds, and that bucket's counts. */
@@ -136,11 +137,12 @@ export function countFailure(s: BreakerState, rules: BreakerRules, ip: Ip, certR
   }
   const r = s.seen.find(ip);
   if (r < 0) {
-    // Addresses that left the window stay until the table is this full: sweeping them
-    // out as they leave would walk the table all the time. Past the cap (a few
-    // times the threshold at least), more addresses change nothing but memory.
+    // Addresses that left the window are swept out (at most once per bucket) once they
+    // outnumber those still in it a few times over: the table stays about the
+    // window's size, and so in cache, at little cost per failure. Past the cap (a
+    // few times the threshold at least), more addresses change nothing but memory.
+    if (s.seen.size >= Math.max(SWEEP_FROM, 4 * s.live.addresses)) sweep(s, oldest);
     const cap = Math.max(rules.maxAddresses * 4, SEEN_KEPT);
-    if (s.seen.size >= cap) sweep(s, oldest);
     if (s.seen.size >= cap) return;
     s.seen.add(ip, idx);
     s.lastSeenHere[i]!++;
