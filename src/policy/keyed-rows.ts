@@ -134,7 +134,10 @@ export class KeyedRows<Extra = never> {
     this._size = n;
     let cap = this._capacity;
     while (cap > this.minCapacity && n * 4 < cap) cap /= 2;
-    this.rebuild(cap);
+    // Same size: only the index is built again, in place (pruning runs often; reallocating
+    // every array each time was most of its cost).
+    if (cap === this._capacity) this.reindex();
+    else this.rebuild(cap);
   }
 
   /** Removes every row (and gives back the memory of a large table). */
@@ -199,6 +202,11 @@ export class KeyedRows<Extra = never> {
     this.columns.resize(capacity);
     this.index = new Int32Array(capacity * 2);
     this.mask = capacity * 2 - 1;
+    this.reindex();
+  }
+
+  private reindex(): void {
+    this.index.fill(0);
     for (let r = 0; r < this._size; r++) {
       let i = this.hashOfRow(r) & this.mask;
       while (this.index[i] !== 0) i = (i + 1) & this.mask;

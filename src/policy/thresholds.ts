@@ -304,6 +304,8 @@ export function prune(state: PolicyState, rules: PolicyRules, now: number): void
   if (rules.escalation) {
     const since = now - rules.escalation.rememberFor;
     for (const [key, times] of state.history) {
+      // Usually in order, so nothing to copy; an old time left behind costs memory only (recentBans counts its own window).
+      if (times[0]! > since) continue;
       const kept = times.filter((t) => t > since);
       if (kept.length) state.history.set(key, kept);
       else state.history.delete(key);
