@@ -117,15 +117,18 @@ export class KeyedRows<Extra = never> {
    */
   retain(keep: (r: number) => boolean): void {
     const w = this.width;
+    const words = this.words;
+    // Most tables have no side objects at all: then no Map is touched per row.
+    const extra = this.extra.size > 0;
     let n = 0;
     for (let r = 0; r < this._size; r++) {
       if (!keep(r)) {
-        this.extra.delete(r);
+        if (extra) this.extra.delete(r);
         continue;
       }
       if (n !== r) {
-        this.words.copyWithin(n * w, r * w, (r + 1) * w);
-        this.moveExtra(r, n);
+        for (let j = 0; j < w; j++) words[n * w + j] = words[r * w + j]!;
+        if (extra) this.moveExtra(r, n);
         this.columns.move(r, n);
       }
       n++;
