@@ -118,20 +118,26 @@ export class KeyedRows<Extra = never> {
   retain(keep: (r: number) => boolean): void {
     const w = this.width;
     const words = this.words;
-    // Most tables have no side objects at all: then no Map is touched per row.
-    const extra = this.extra.size > 0;
+    // Where each row went (-1: dropped), for the side objects: far fewer than the rows,
+    // so they are moved afterwards, each once, rather than looked up for every row.
+    const to = this.extra.size > 0 ? new Int32Array(this._size) : null;
     let n = 0;
     for (let r = 0; r < this._size; r++) {
       if (!keep(r)) {
-        if (extra) this.extra.delete(r);
+        if (to) to[r] = -1;
         continue;
       }
+      if (to) to[r] = n;
       if (n !== r) {
         for (let j = 0; j < w; j++) words[n * w + j] = words[r * w + j]!;
-        if (extra) this.moveExtra(r, n);
         this.columns.move(r, n);
       }
       n++;
+    }
+    if (to) {
+      const moved = [...this.extra];
+      this.extra.clear();
+      for (const [r, x] of moved) if (to[r]! >= 0) this.extra.set(to[r]!, x);
     }
     if (n === this._size) return;
     this._size = n;
