@@ -1,4 +1,4 @@
-import { ipv4FromNumber, parseIp, type Ip } from '../net/address.js';
+import { ipFromWords, ipv4FromNumber, parseIp, type Ip } from '../net/address.js';
 
 /**
  * Remembers the last few results of a pure function of a string (reason
@@ -46,11 +46,32 @@ export function memoParseIp(): (text: string) => Ip | null {
 
 /**
  * Like memoParseIp, for the address at `text[from…to)`, without cutting it out
- * first: the hash and the comparison read the characters in place, so a known
- * address (nearly every one, in a busy log) costs no string at all.
+ * first: a known address (nearly every one, in a busy log) costs no string at
+ * all. IPv4 and plain IPv6 are read into their numbers in place and looked up
+ * by those; only unusual forms (embedded IPv4, zone ids, anything invalid) are
+ * hashed and compared as text.
  */
 export function addressInterner(): (text: string, from: number, to: number) => Ip | null {
-  let bits = 12;
+  const v4 = v4Interner();
+  const v6 = v6Interner();
+  const other = textInterner();
+  return (text, from, to) => {
+    const n = dottedQuad(text, from, to);
+    if (n >= 0) return v4(n);
+    if (!plainV6(text, from, to)) return other(text, from, to);
+    const w0 = ((GROUPS[0]! << 16) | GROUPS[1]!) | 0;
+    const w1 = ((GROUPS[2]! << 16) | GROUPS[3]!) | 0;
+    const w2 = ((GROUPS[4]! << 16) | GROUPS[5]!) | 0;
+    const w3 = ((GROUPS[6]! << 16) | GROUPS[7]!) | 0;
+    // ::ffff:a.b.c.d in hex: parseIp folds it to the IPv4 address.
+    if (w0 === 0 && w1 === 0 && w2 === 0xffff) return v4(w3);
+    return v6(w0, w1, w2, w3);
+  };
+}
+
+/** Addresses by their text, for the forms plainV6 leaves to parseIp. */
+function textInterner(): (text: string, from: number, to: number) => Ip | null {
+  let bits = 8;
   let keys: string[] = [];
   let hashes = new Int32Array(1 << bits);
   let values: (Ip | null)[] = [];
@@ -77,10 +98,7 @@ export function addressInterner(): (text: string, from: number, to: number) => I
   };
   reset(bits);
 
-  const v4 = v4Interner();
   return (text, from, to) => {
-    const n = dottedQuad(text, from, to);
-    if (n >= 0) return v4(n);
     const len = to - from;
     let h = 0x811c9dc5 ^ len;
     for (let i = from; i < to; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
@@ -105,6 +123,111 @@ export function addressInterner(): (text: string, from: number, to: number) => I
       }
     }
     place(h, key, ip);
+    return ip;
+  };
+}
+
+/** The eight groups plainV6 read last (one buffer: it runs once per IPv6 failure). */
+const GROUPS = new Int32Array(8);
+
+/**
+ * Reads `s[from…to)` into GROUPS when it is IPv6 in hex groups alone: one to
+ * four hex digits a group, eight groups, or fewer and one "::" that stands for
+ * at least one zero group. That is the grammar under which ipaddr.js (and so
+ * parseIp) accepts an address without an IPv4 part or a zone, so the groups are
+ * the ones parseIp would find. False for anything else, valid or not: the
+ * caller then asks parseIp.
+ */
+function plainV6(s: string, from: number, to: number): boolean {
+  if (to - from < 2) return false;
+  let n = 0;
+  let gap = -1;
+  let i = from;
+  if (s.charCodeAt(i) === 58) {
+    if (s.charCodeAt(i + 1) !== 58) return false;
+    gap = 0;
+    i += 2;
+  }
+  while (i < to) {
+    let v = 0;
+    let digits = 0;
+    let c = s.charCodeAt(i);
+    for (;;) {
+      const h = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+      if (h < 0) break;
+      if (++digits > 4) return false;
+      v = v * 16 + h;
+      if (++i === to) break;
+      c = s.charCodeAt(i);
+    }
+    if (digits === 0 || n === 8) return false;
+    GROUPS[n++] = v;
+    if (i === to) break;
+    if (c !== 58) return false;
+    if (++i === to) return false; // a single ':' at the end
+    if (s.charCodeAt(i) === 58) {
+      if (gap >= 0) return false;
+      gap = n;
+      i++;
+    }
+  }
+  if (gap < 0) return n === 8;
+  if (n > 7) return false;
+  // Move the groups after "::" to the end and fill the gap with zeros.
+  const after = n - gap;
+  for (let k = 0; k < after; k++) GROUPS[7 - k] = GROUPS[n - 1 - k]!;
+  for (let k = gap; k < 8 - after; k++) GROUPS[k] = 0;
+  return true;
+}
+
+/** Plain IPv6 addresses keyed by their four words, as v4Interner does for IPv4. */
+function v6Interner(): (w0: number, w1: number, w2: number, w3: number) => Ip {
+  let bits = 10;
+  let keys = new Int32Array(4 << bits);
+  let used = new Uint8Array(1 << bits);
+  let values: Ip[] = new Array<Ip>(1 << bits);
+  let size = 0;
+  const slot = (w0: number, w1: number, w2: number, w3: number): number => {
+    const mask = (1 << bits) - 1;
+    const h = Math.imul(Math.imul(Math.imul(w0, 0x9e3779b1) ^ w1, 0x85ebca6b) ^ Math.imul(w2, 0xc2b2ae35) ^ w3, 0x9e3779b1);
+    let i = h >>> (32 - bits);
+    while (used[i] && (keys[4 * i] !== w0 || keys[4 * i + 1] !== w1 || keys[4 * i + 2] !== w2 || keys[4 * i + 3] !== w3)) i = (i + 1) & mask;
+    return i;
+  };
+  const grow = (): void => {
+    const [ok, ou, ov] = [keys, used, values];
+    const keep = size < MAX_INTERNED;
+    if (keep) bits++;
+    keys = new Int32Array(4 << bits);
+    used = new Uint8Array(1 << bits);
+    values = new Array<Ip>(1 << bits);
+    size = 0;
+    if (!keep) return; // bounded whatever the input: start again
+    for (let i = 0; i < ou.length; i++) {
+      if (!ou[i]) continue;
+      const j = slot(ok[4 * i]!, ok[4 * i + 1]!, ok[4 * i + 2]!, ok[4 * i + 3]!);
+      used[j] = 1;
+      keys.set(ok.subarray(4 * i, 4 * i + 4), 4 * j);
+      values[j] = ov[i]!;
+      size++;
+    }
+  };
+  return (w0, w1, w2, w3) => {
+    let i = slot(w0, w1, w2, w3);
+    if (used[i]) return values[i]!;
+    if (size * 2 >= 1 << bits) {
+      grow();
+      i = slot(w0, w1, w2, w3);
+    }
+    // The canonical text parseIp also gives (RFC 5952), made from the words.
+    const ip = ipFromWords(6, w0, w1, w2, w3);
+    used[i] = 1;
+    keys[4 * i] = w0;
+    keys[4 * i + 1] = w1;
+    keys[4 * i + 2] = w2;
+    keys[4 * i + 3] = w3;
+    values[i] = ip;
+    size++;
     return ip;
   };
 }
