@@ -144,7 +144,7 @@ export async function replay(files: readonly string[], opts: ReplayOptions): Pro
     if (at > newest) {
       newest = at;
       if (newest - prunedAt >= opts.rules.findTime) {
-        prune(state, opts.rules, newest - opts.rules.findTime);
+        prune(state, opts.rules, newest, opts.rules.findTime);
         prunedAt = newest;
       }
     }

@@ -295,14 +295,20 @@ function breakerDecision(state: PolicyState, rules: PolicyRules, b: BreakerRules
   return null;
 }
 
-/** Forgets what can no longer matter (windows out of reach, bans that ended, old history), so memory stays bounded. */
-export function prune(state: PolicyState, rules: PolicyRules, now: number): void {
-  const from = now - rules.findTime;
+/**
+ * Forgets what can no longer matter (windows out of reach, bans that ended,
+ * old history), so memory stays bounded.
+ */
+export function prune(state: PolicyState, rules: PolicyRules, now: number, lateBy = 0): void {
+  // What a failure up to `lateBy` older than `now` may still need is kept (offline replay
+  // reads lines that are not quite in order). The diagnosis and breaker rings keep their
+  // own window of the newest time, so they are pruned at `now` itself.
+  const from = now - lateBy - rules.findTime;
   state.windows.prune(from);
-  state.bannedUntil.prune(now);
+  state.bannedUntil.prune(now - lateBy);
   state.prefixes.prune(from);
   if (rules.escalation) {
-    const since = now - rules.escalation.rememberFor;
+    const since = now - lateBy - rules.escalation.rememberFor;
     for (const [key, times] of state.history) {
       // Usually in order, so nothing to copy; an old time left behind costs memory only (recentBans counts its own window).
       if (times[0]! > since) continue;

@@ -80,3 +80,28 @@ describe('replay', () => {
     expect(r).toMatchObject({ matched: 2, byCause: { 'bad-key-share': 2 }, formats: { regex: { matched: 2 } } });
   });
 });
+
+describe('replay over a long log', () => {
+  it('keeps what the diagnoses need while it forgets old windows as the log’s clock moves on', async () => {
+    // Go lines from a private address, three of them not TLS at all: the PROXY-protocol
+    // trap. Each comes more than findTime after the one before, so check forgets old windows
+    // in between; the diagnosis (its own ten-minute window) must still see all three.
+    const rules: PolicyRules = {
+      maxRetry: 3,
+      findTime: 60_000,
+      banTime: 3_600_000,
+      protect: [],
+      diagnosis: { trustedProxies: [], period: 3_600_000, window: 600_000 },
+    };
+    const at = (min: number) => `2026/11/22 02:${String(min).padStart(2, '0')}:00`;
+    const mismatch = 'tls: first record does not look like a TLS handshake';
+    const p = file('long.log', [
+      `${at(0)} http: TLS handshake error from 198.51.100.9:1: EOF`,
+      `${at(2)} http: TLS handshake error from 10.0.0.5:4000: ${mismatch}`,
+      `${at(4)} http: TLS handshake error from 10.0.0.5:4001: ${mismatch}`,
+      `${at(6)} http: TLS handshake error from 10.0.0.5:4002: ${mismatch}`,
+    ]);
+    const r = await replay([p], { rules, spec: 'go' });
+    expect(r.notes.map((n) => n.code)).toEqual(['proxy-protocol']);
+  });
+});
