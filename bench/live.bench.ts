@@ -224,6 +224,7 @@ export async function run(
   const w = new Watcher(options.cli ?? DEFAULT_CLI, config, database);
   const fd = openSync(log, 'a');
   const phases: Phase[] = [];
+  let settled: { rssMb: number; seconds: number } | null = null;
   try {
     await sleep(1000);
     let n = 0;
@@ -237,14 +238,45 @@ export async function run(
     if (more > 0) {
       const r = await phase(w, fd, n, { label: `${(distinct / 1e6).toFixed(1)}M addresses`, rate: null, lines: more });
       phases.push(r.result);
+      settled = await settle(w, Number(process.env.BENCH_SETTLE ?? 120));
     }
   } finally {
     closeSync(fd);
     await w.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-  print(phases, options.log ?? ((line) => console.log(line)));
+  const out = options.log ?? ((line: string) => console.log(line));
+  print(phases, out);
+  if (settled) {
+    out(
+      `after the last phase, with no more lines: RSS ${settled.rssMb.toFixed(0)} MB ${settled.seconds.toFixed(0)} s later ` +
+        '(V8 gives back the heap it grew during the flood once the process has been idle a while; the addresses are all still remembered)',
+    );
+  }
   return phases;
+}
+
+/**
+ * Waits, with no lines coming, for the watcher's RSS to fall (V8 shrinks its
+ * heap only after some idle time, about a minute here) and then hold for 15 s,
+ * or `maxSeconds`: what a daemon holds once a flood is over, as opposed to the
+ * heap V8 grew during it.
+ */
+async function settle(w: Watcher, maxSeconds: number): Promise<{ rssMb: number; seconds: number }> {
+  const start = performance.now();
+  const first = procStat(w.pid).rssMb;
+  let low = first;
+  let lowAt = start;
+  while (performance.now() - start < maxSeconds * 1000) {
+    await sleep(1000);
+    const rss = procStat(w.pid).rssMb;
+    if (rss < low - 1) {
+      low = rss;
+      lowAt = performance.now();
+    }
+    if (low < first * 0.9 && performance.now() - lowAt > 15_000) break;
+  }
+  return { rssMb: low, seconds: (lowAt - start) / 1000 };
 }
 
 function print(phases: Phase[], log: (line: string) => void): void {
