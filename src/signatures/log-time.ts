@@ -10,17 +10,12 @@ export function slashedLocalTimeParser(): (text: string, at?: number) => number 
   let lastHour = -1;
   let hourStart: number | null = null;
   return (text, at = 0) => {
-    const d2 = (i: number) => {
-      const a = text.charCodeAt(at + i) - 48;
-      const b = text.charCodeAt(at + i + 1) - 48;
-      return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
-    };
-    const y = d2(0) * 100 + d2(2);
-    const mo = d2(5);
-    const d = d2(8);
-    const h = d2(11);
-    const mi = d2(14);
-    const s = d2(17);
+    const y = twoDigits(text, at) * 100 + twoDigits(text, at + 2);
+    const mo = twoDigits(text, at + 5);
+    const d = twoDigits(text, at + 8);
+    const h = twoDigits(text, at + 11);
+    const mi = twoDigits(text, at + 14);
+    const s = twoDigits(text, at + 17);
     if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60) return null;
     const hour = ((y * 100 + mo) * 100 + d) * 100 + h;
     if (hour !== lastHour) {
@@ -31,4 +26,15 @@ export function slashedLocalTimeParser(): (text: string, at?: number) => number 
     }
     return hourStart === null ? null : hourStart + mi * 60_000 + s * 1000;
   };
+}
+
+/**
+ * The two decimal digits at `i`, or -1. A plain function, not a closure made
+ * per call: this runs for every failure. (Past the end charCodeAt is NaN, and
+ * every comparison with NaN is false, so that is -1 too.)
+ */
+function twoDigits(text: string, i: number): number {
+  const a = text.charCodeAt(i) - 48;
+  const b = text.charCodeAt(i + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
 }

@@ -1,6 +1,6 @@
 import { causeOf, causeOfAll, type Cause } from './causes.js';
 import { slashedLocalTimeParser } from './log-time.js';
-import { addressInterner, memo, memoParseIp } from './memo.js';
+import { addressInterner, memoAt, memoParseIp } from './memo.js';
 import { opensslReasons } from './openssl.js';
 import { startsWithSlashedStamp, type SignatureOptions } from './options.js';
 import { syslogPrefixParser } from './syslog-prefix.js';
@@ -34,33 +34,60 @@ const CLIENT = ', client: ';
 const WHILE_HANDSHAKING = ' while SSL handshaking';
 const REQUEST_MARKER = 'client sent ';
 const ERRNO = / \((\d{1,5}): ([^)]{1,100})\)$/;
-const LEVELS = ['info] ', 'crit] ', 'error] ', 'notice] ', 'warn] ', 'alert] ', 'emerg] ', 'debug] '];
 
 /**
  * After the 19-character stamp: " [level] pid#tid: " and an optional "*connection ".
- * Returns where the message starts and the pid, or null. By hand, as the
- * equivalent regex costs more than everything else done for a line.
+ * Returns where the message starts, or -1. By hand, as the equivalent regex
+ * costs more than everything else done for a line.
  */
-function head(r: string): { msg: number; pid: number } | null {
-  if (r.charCodeAt(19) !== 32 || r.charCodeAt(20) !== 91) return null;
-  const level = LEVELS.find((l) => r.startsWith(l, 21));
-  if (level === undefined) return null;
-  let i = 21 + level.length;
+function head(r: string): number {
+  if (r.charCodeAt(19) !== 32 || r.charCodeAt(20) !== 91) return -1;
+  let i = 21 + levelLength(r);
+  if (i === 21) return -1;
   const pidStart = i;
-  let pid = 0;
-  for (let c = r.charCodeAt(i); isDigit(c) && i - pidStart < 10; c = r.charCodeAt(++i)) pid = pid * 10 + c - 48;
-  if (i === pidStart || r.charCodeAt(i) !== 35) return null;
+  while (isDigit(r.charCodeAt(i)) && i - pidStart < 10) i++;
+  if (i === pidStart || r.charCodeAt(i) !== 35) return -1;
   const tidStart = ++i;
   while (isDigit(r.charCodeAt(i)) && i - tidStart < 10) i++;
-  if (i === tidStart || r.charCodeAt(i) !== 58 || r.charCodeAt(i + 1) !== 32) return null;
+  if (i === tidStart || r.charCodeAt(i) !== 58 || r.charCodeAt(i + 1) !== 32) return -1;
   i += 2;
   if (r.charCodeAt(i) === 42) {
     const connStart = ++i;
     while (isDigit(r.charCodeAt(i)) && i - connStart < 20) i++;
-    if (i === connStart || r.charCodeAt(i) !== 32) return null;
+    if (i === connStart || r.charCodeAt(i) !== 32) return -1;
     i++;
   }
-  return { msg: i, pid };
+  return i;
+}
+
+/** The length of "level] " at 21, chosen by its first letter (no level is a prefix of another), or 0. */
+function levelLength(r: string): number {
+  switch (r.charCodeAt(21)) {
+    case 105: // i
+      return r.startsWith('info] ', 21) ? 6 : 0;
+    case 99: // c
+      return r.startsWith('crit] ', 21) ? 6 : 0;
+    case 101: // e
+      return r.startsWith('error] ', 21) ? 7 : r.startsWith('emerg] ', 21) ? 7 : 0;
+    case 110: // n
+      return r.startsWith('notice] ', 21) ? 8 : 0;
+    case 119: // w
+      return r.startsWith('warn] ', 21) ? 6 : 0;
+    case 97: // a
+      return r.startsWith('alert] ', 21) ? 7 : 0;
+    case 100: // d
+      return r.startsWith('debug] ', 21) ? 7 : 0;
+    default:
+      return 0;
+  }
+}
+
+/** The pid of a record head() accepted: read again only when a pid check asks for it. */
+function pidOf(r: string): number {
+  let i = 21 + levelLength(r);
+  let pid = 0;
+  for (const start = i; i - start < 10 && isDigit(r.charCodeAt(i)); i++) pid = pid * 10 + r.charCodeAt(i) - 48;
+  return pid;
 }
 
 /**
@@ -71,8 +98,10 @@ function head(r: string): { msg: number; pid: number } | null {
 function tail(r: string, from: number): number {
   const comma = r.indexOf(', server: ', from);
   if (comma <= from || comma - from > 64) return -1;
-  for (let i = from; i < comma; i++) if (r.charCodeAt(i) <= 32) return -1;
-  for (let i = from; i < comma; i++) if (r.charCodeAt(i) === 44) return -1;
+  for (let i = from; i < comma; i++) {
+    const c = r.charCodeAt(i);
+    if (c <= 32 || c === 44) return -1;
+  }
   const s = comma + 10;
   const end = r.length;
   if (s >= end || end - s > 300) return -1;
@@ -112,30 +141,31 @@ export function createNginxSignature(opts: SignatureOptions): Signature {
   const syslog = syslogPrefixParser(opts.now);
   const parseIp = memoParseIp();
   const internIp = addressInterner();
-  const reasonOf = memo(reasonOfMessage);
+  const reasonOf = memoAt(reasonOfMessage);
 
-  function trusted(pid: number, next: string | undefined): boolean {
+  function trusted(record: string, next: string | undefined): boolean {
     // Behind syslog/journald the next line may be any program's, as long as it is a record of the log daemon.
     if (next !== undefined && !startsWithSlashedStamp(next) && !syslog(next)) return false;
-    return !opts.isNginxWorker || opts.isNginxWorker(pid);
+    return !opts.isNginxWorker || opts.isNginxWorker(pidOf(record));
   }
 
   /** A handshake record, parsed by hand: this runs for most lines of a busy log. */
-  function handshake(record: string, client: number, next: string | undefined): MatchResult {
-    const h = head(record);
-    if (!h) return null;
+  function handshake(record: string, first: number, client: number, next: string | undefined): MatchResult {
+    const msg = head(record);
+    if (msg < 0) return null;
     const msgEnd = client - WHILE_HANDSHAKING.length;
-    if (msgEnd <= h.msg || msgEnd - h.msg > 600) return null;
+    if (msgEnd <= msg || msgEnd - msg > 600) return null;
     const from = client + CLIENT.length;
     const to = tail(record, from);
     if (to < 0) return null;
-    const message = record.slice(h.msg, msgEnd);
-    // One record has one client field; a second one is text that was put there.
-    if (message.indexOf(CLIENT) >= 0) return UNTRUSTED;
-    if (!trusted(h.pid, next)) return UNTRUSTED;
+    // One record has one client field; a second one, whole within the message, is text that was put there.
+    // (`first` is the first on the line; the head before the message holds no comma, so it is also the first after `msg`.)
+    const firstInMessage = first >= msg ? first : record.indexOf(CLIENT, msg);
+    if (firstInMessage + CLIENT.length <= msgEnd) return UNTRUSTED;
+    if (!trusted(record, next)) return UNTRUSTED;
     const ip = internIp(record, from, to);
     if (!ip) return UNPARSABLE;
-    const { reason, cause } = reasonOf(message);
+    const { reason, cause } = reasonOf(record, msg, msgEnd);
     return { time: parseTime(record), ip, reason, cause };
   }
 
@@ -146,7 +176,7 @@ export function createNginxSignature(opts: SignatureOptions): Signature {
     const plainHttp = m[3] === 'plain HTTP request to HTTPS port';
     // "client sent invalid request" counts only when the request is a PROXY-protocol header.
     if (!plainHttp && m[5] === undefined) return null;
-    if (!trusted(Number(m[2]), next)) return UNTRUSTED;
+    if (!trusted(record, next)) return UNTRUSTED;
     const ip = parseIp(m[4]!);
     if (!ip) return UNPARSABLE;
     return {
@@ -169,13 +199,17 @@ export function createNginxSignature(opts: SignatureOptions): Signature {
       // Records about a request end in a quoted field (request: "…", host: "…"); of those,
       // only the two that start with "client sent " matter. Checked first, as most noise is of that kind.
       if (record.charCodeAt(record.length - 1) === 34) {
-        const h = head(record);
-        return h && record.startsWith(REQUEST_MARKER, h.msg) ? request(record, next) : null;
+        const msg = head(record);
+        return msg >= 0 && record.startsWith(REQUEST_MARKER, msg) ? request(record, next) : null;
       }
-      // A handshake record ends with its client and server fields.
-      const client = record.lastIndexOf(CLIENT);
-      if (client < 0 || !record.startsWith(WHILE_HANDSHAKING, client - WHILE_HANDSHAKING.length)) return null;
-      return handshake(record, client, next);
+      // A handshake record ends with its client and server fields: the last ", client: " is the field.
+      // Found forwards, as lastIndexOf searches a string much more slowly than indexOf.
+      const first = record.indexOf(CLIENT);
+      if (first < 0) return null;
+      let client = first;
+      for (let at = record.indexOf(CLIENT, first + 1); at >= 0; at = record.indexOf(CLIENT, at + 1)) client = at;
+      if (!record.startsWith(WHILE_HANDSHAKING, client - WHILE_HANDSHAKING.length)) return null;
+      return handshake(record, first, client, next);
     },
   };
 }
