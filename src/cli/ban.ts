@@ -3,7 +3,8 @@ import { UserError } from '../errors.js';
 import { parseCidr, type Cidr } from '../net/address.js';
 import { banManually, unban } from '../pipeline/admin.js';
 import { policyData, protectedGroups } from '../pipeline/rules.js';
-import { backendFor, configFrom, storeFor, type CommonOptions } from './context.js';
+import { backendFor } from './backend-for.js';
+import { configFrom, storeFor, type CommonOptions } from './context.js';
 import type { Io } from './io.js';
 
 export function parseTarget(text: string): Cidr {

@@ -1,8 +1,6 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { createBackend } from '../firewall/index.js';
-import type { FirewallBackend } from '../firewall/backend.js';
 import { openStore, type Store } from '../store/store.js';
 import type { Io } from './io.js';
 
@@ -25,10 +23,6 @@ export function configFrom(opts: CommonOptions): Config {
       ? { ...config.firewall, backend: 'dry-run', dryRunOf: config.firewall.backend === 'dry-run' ? config.firewall.dryRunOf : config.firewall.backend }
       : config.firewall,
   };
-}
-
-export function backendFor(cfg: Config, io: Io): FirewallBackend {
-  return createBackend(cfg.firewall, io.out);
 }
 
 export function storeFor(cfg: Config): Store {

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { backendFor, configFrom, storeFor, type CommonOptions } from './context.js';
+import { backendFor } from './backend-for.js';
+import { configFrom, storeFor, type CommonOptions } from './context.js';
 import type { Io } from './io.js';
 
 /**

@@ -8,8 +8,9 @@ import { iso, plural, relative, styleFor, table } from './human.js';
 import type { Io } from './io.js';
 import { openReadStore } from './read-store.js';
 
-export const LIST_SORTS = ['banned', 'remaining', 'failures', 'ip', 'cause'] as const;
-export type ListSort = (typeof LIST_SORTS)[number];
+import { LIST_SORTS, type ListSort } from './list-sorts.js';
+
+export { LIST_SORTS, type ListSort };
 
 export interface ListOptions extends CommonOptions {
   json?: boolean;
