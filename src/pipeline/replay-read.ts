@@ -38,7 +38,9 @@ export interface ReadTuning {
 export const DEFAULT_TUNING: ReadTuning = {
   lineByLine: false,
   parallelFrom: 32 << 20,
-  workers: Math.max(1, availableParallelism()),
+  // One core is this thread's: it runs the policy on every failure while the workers match.
+  // Measured on 2 cores, one worker beside it was as fast as two and held ~35 MB less.
+  workers: Math.max(1, availableParallelism() - 1),
   pieceBytes: 4 << 20,
 };
 
