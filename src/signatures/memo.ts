@@ -82,7 +82,7 @@ export function addressInterner(): (text: string, from: number, to: number) => I
   const other = textInterner();
   return (text, from, to) => {
     const n = dottedQuad(text, from, to);
-    if (n >= 0) return v4(n);
+    if (quadOk) return v4(n);
     if (!plainV6(text, from, to)) return other(text, from, to);
     const w0 = ((GROUPS[0]! << 16) | GROUPS[1]!) | 0;
     const w1 = ((GROUPS[2]! << 16) | GROUPS[3]!) | 0;
@@ -309,31 +309,40 @@ function v4Interner(): (n: number) => Ip {
   };
 }
 
+/** Whether the last dottedQuad call read a dotted quad (its number may be any 32-bit value, so no sentinel). */
+let quadOk = false;
+
 /**
- * The number of the strict dotted quad at `s[from…to)` (no leading zeros, each
- * part at most 255: exactly what parseIp accepts as IPv4), or -1.
+ * The number of the strict dotted quad at `s[from…to)` as a signed 32-bit
+ * integer (no leading zeros, each part at most 255: exactly what parseIp
+ * accepts as IPv4), with quadOk telling whether it was one. In 32-bit integer
+ * arithmetic throughout: a number past 2^31 would be a heap number, one
+ * allocation per address.
  */
 function dottedQuad(s: string, from: number, to: number): number {
+  quadOk = false;
   const len = to - from;
-  if (len < 7 || len > 15) return -1;
+  if (len < 7 || len > 15) return 0;
   let n = 0;
   let part = 0;
   let digits = 0;
-  let parts = 0;
-  for (let i = from; i <= to; i++) {
-    const c = i < to ? s.charCodeAt(i) : 46;
+  let dots = 0;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
     if (c === 46) {
-      if (digits === 0 || part > 255 || ++parts > 4) return -1;
-      n = n * 256 + part;
+      if (digits === 0 || ++dots > 3) return 0;
+      n = (n << 8) | part;
       part = 0;
       digits = 0;
     } else if (c >= 48 && c <= 57) {
-      if (digits === 1 && part === 0) return -1; // a leading zero
+      if (digits === 1 && part === 0) return 0; // a leading zero
       part = part * 10 + (c - 48);
-      if (++digits > 3) return -1;
-    } else return -1;
+      if (++digits > 3 || part > 255) return 0;
+    } else return 0;
   }
-  return parts === 4 ? n : -1;
+  if (digits === 0 || dots !== 3) return 0;
+  quadOk = true;
+  return (n << 8) | part;
 }
 
 const ASCII = /^[\x00-\x7f]*$/;
