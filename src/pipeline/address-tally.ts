@@ -1,5 +1,5 @@
 import { ipFromWords, type Ip } from '../net/address.js';
-import { KeyedRows, type RowColumns } from '../policy/keyed-rows.js';
+import { KeyedRows, regrow, type RowColumns } from '../policy/keyed-rows.js';
 
 /**
  * Per address, a fixed number of counters (failures per cause, and so on):
@@ -33,9 +33,7 @@ export class AddressTally implements RowColumns {
   }
 
   resize(capacity: number): void {
-    const c = new Int32Array(capacity * this.counters);
-    c.set(this.counts.subarray(0, Math.min(this.rows.size, capacity) * this.counters));
-    this.counts = c;
+    this.counts = regrow(this.counts, capacity, this.rows.size, this.counters);
   }
 
   move(from: number, to: number): void {

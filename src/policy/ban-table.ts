@@ -1,6 +1,6 @@
 import { ipFromWords, parseCidr, type Cidr, type Ip } from '../net/address.js';
 import { maskWord, wordsWithin } from '../net/words.js';
-import { KeyedRows, type RowColumns } from './keyed-rows.js';
+import { KeyedRows, regrow, type RowColumns } from './keyed-rows.js';
 
 /**
  * Bans in force as the policy knows them: per entry (an address or a
@@ -81,9 +81,7 @@ export class BanTable implements RowColumns {
   }
 
   resize(capacity: number): void {
-    const u = new Float64Array(capacity);
-    u.set(this.untilCol.subarray(0, Math.min(this.rows.size, capacity)));
-    this.untilCol = u;
+    this.untilCol = regrow(this.untilCol, capacity, this.rows.size);
   }
 
   move(from: number, to: number): void {

@@ -1,6 +1,6 @@
 import type { Ip } from '../net/address.js';
 import { durationText } from './duration-text.js';
-import { KeyedRows, type RowColumns } from './keyed-rows.js';
+import { KeyedRows, regrow, type RowColumns } from './keyed-rows.js';
 
 /**
  * The storm breaker: when, within `window`, handshakes fail from more distinct
@@ -205,9 +205,7 @@ export class LastSeen implements RowColumns {
   }
 
   resize(capacity: number): void {
-    const b = new Float64Array(capacity);
-    b.set(this.bucketCol.subarray(0, Math.min(this.rows.size, capacity)));
-    this.bucketCol = b;
+    this.bucketCol = regrow(this.bucketCol, capacity, this.rows.size);
   }
 
   move(from: number, to: number): void {

@@ -1,6 +1,6 @@
 import { ipFromWords, parseIp, type Cidr, type Ip } from '../net/address.js';
 import { wordsWithin } from '../net/words.js';
-import { KeyedRows, type RowColumns } from './keyed-rows.js';
+import { KeyedRows, regrow, type RowColumns } from './keyed-rows.js';
 import { countInWindow, keepRecent, insertSorted } from './times.js';
 
 /**
@@ -72,9 +72,7 @@ class TimesRows implements RowColumns {
   }
 
   resize(capacity: number): void {
-    const t0 = new Float64Array(capacity);
-    t0.set(this.t0.subarray(0, Math.min(this.rows.size, capacity)));
-    this.t0 = t0;
+    this.t0 = regrow(this.t0, capacity, this.rows.size);
   }
 
   move(from: number, to: number): void {

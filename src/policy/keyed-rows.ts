@@ -24,6 +24,13 @@ export interface RowColumns {
   move(from: number, to: number): void;
 }
 
+/** `column` reallocated for `capacity` rows of `width` numbers, keeping its first `rows` rows. */
+export function regrow<T extends Float64Array | Int32Array>(column: T, capacity: number, rows: number, width = 1): T {
+  const out = new (column.constructor as new (n: number) => T)(capacity * width);
+  out.set(column.subarray(0, Math.min(rows, capacity) * width));
+  return out;
+}
+
 export class KeyedRows<Extra = never> {
   /** Row + 1 per slot, 0 when empty; twice the row capacity, so at most half full. */
   private index: Int32Array;

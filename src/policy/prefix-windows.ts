@@ -1,6 +1,6 @@
 import { parseCidr, type Cidr, type Ip } from '../net/address.js';
 import { maskWord, wordsWithin } from '../net/words.js';
-import { KeyedRows, type RowColumns } from './keyed-rows.js';
+import { KeyedRows, regrow, type RowColumns } from './keyed-rows.js';
 import { countInWindow, insertSorted, keepRecent } from './times.js';
 
 /** A prefix's window once it holds more than one failure or address. */
@@ -126,12 +126,8 @@ export class PrefixWindows implements RowColumns {
   }
 
   resize(capacity: number): void {
-    const t0 = new Float64Array(capacity);
-    t0.set(this.t0.subarray(0, Math.min(this.rows.size, capacity)));
-    this.t0 = t0;
-    const a = new Int32Array(capacity * 4);
-    a.set(this.a.subarray(0, Math.min(this.rows.size, capacity) * 4));
-    this.a = a;
+    this.t0 = regrow(this.t0, capacity, this.rows.size);
+    this.a = regrow(this.a, capacity, this.rows.size, 4);
   }
 
   move(from: number, to: number): void {

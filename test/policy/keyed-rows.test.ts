@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KeyedRows } from '../../src/policy/keyed-rows.js';
+import { KeyedRows, regrow } from '../../src/policy/keyed-rows.js';
 
 /** A table of one Float64 column, checked against a Map. */
 class Values {
@@ -36,9 +36,7 @@ class Values {
     return this.value[r]!;
   }
   resize(capacity: number): void {
-    const v = new Float64Array(capacity);
-    v.set(this.value.subarray(0, Math.min(this.rows.size, capacity)));
-    this.value = v;
+    this.value = regrow(this.value, capacity, this.rows.size);
   }
   move(from: number, to: number): void {
     this.value[to] = this.value[from]!;
