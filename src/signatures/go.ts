@@ -32,7 +32,14 @@ export function createGoSignature(opts: SignatureOptions): Signature {
   const syslog = syslogPrefixParser(opts.now);
   const ipOf = memoParseIp();
   const internIp = addressInterner();
-  const causeOfReason = memo(reasonCause);
+  // Two memos: "read tcp A->B: …" reasons are unique per line, and in one memo they pushed
+  // out the few that repeat (EOF …) and were compared, each, against all of them.
+  const causeOfRest = memo(writtenCause);
+  const causeOfOther = memo(writtenCause);
+  const causeOfReason = (reason: string): Cause => {
+    const io = ioPrefix(reason);
+    return io > 0 ? causeOfRest(reason.slice(io)) : causeOfOther(reason);
+  };
 
   /**
    * The address right after the marker at 20, then ":port: reason" to the end of the line;
@@ -172,8 +179,23 @@ function fromAddress(host: string, rawReason: string, time: number | null): Fail
 
 /** The cause, read only from what Go wrote itself (see serverWrittenPart). */
 function reasonCause(reason: string): Cause {
-  // "read tcp 198.51.100.1:443->198.51.100.2:4000: read: connection reset by peer": the
-  // addresses make every such reason unique; the cause is in what follows them.
-  const io = /^(?:read|write) (?:tcp|udp) \S{1,120}: /.exec(reason);
-  return causeOf(serverWrittenPart(io ? reason.slice(io[0].length) : reason));
+  return writtenCause(reason.slice(ioPrefix(reason)));
+}
+
+function writtenCause(reason: string): Cause {
+  return causeOf(serverWrittenPart(reason));
+}
+
+const IO_PREFIX = /^(?:read|write) (?:tcp|udp) \S{1,120}: /;
+
+/**
+ * "read tcp 198.51.100.1:443->198.51.100.2:4000: read: connection reset by peer": the
+ * addresses make every such reason unique; the cause is in what follows them. Returns
+ * where that starts (0: no such prefix).
+ */
+function ioPrefix(reason: string): number {
+  const c = reason.charCodeAt(0);
+  if (c !== 114 && c !== 119) return 0; // neither "read" nor "write"
+  const io = IO_PREFIX.exec(reason);
+  return io ? io[0].length : 0;
 }
