@@ -1,4 +1,5 @@
 import { ipFromWords, type Ip } from '../net/address.js';
+import { hashSeed, mixWords } from '../net/word-hash.js';
 
 // Per family, as many as the signatures' own interners hold (memo.ts): a busy log's working set.
 const MAX_ENTRIES = 1 << 16;
@@ -31,6 +32,8 @@ class WordTable {
   private used: Uint8Array;
   values: (Ip | undefined)[];
   private size = 0;
+  // Seeded: the addresses come from the log, and their low bits from the clients (see mixWords).
+  private readonly seed = hashSeed();
 
   constructor(private readonly width: 1 | 4) {
     this.keys = new Int32Array(width << this.bits);
@@ -41,9 +44,9 @@ class WordTable {
   /** The slot of the address, or the free slot where it goes. */
   find(w0: number, w1: number, w2: number, w3: number): number {
     const mask = (1 << this.bits) - 1;
-    const h = this.width === 1 ? w3 : w3 ^ Math.imul(w2 ^ Math.imul(w1 ^ Math.imul(w0, 0x85ebca6b), 0xc2b2ae35), 0x27d4eb2f);
+    const h = this.width === 1 ? mixWords(this.seed, w3) : mixWords(this.seed, w0, w1, w2, w3);
     const { keys, used } = this;
-    for (let i = Math.imul(h, 0x9e3779b1) >>> (32 - this.bits); ; i = (i + 1) & mask) {
+    for (let i = h >>> (32 - this.bits); ; i = (i + 1) & mask) {
       if (!used[i]) return i;
       if (this.width === 1) {
         if (keys[i] === w3) return i;

@@ -1,3 +1,5 @@
+import { hashSeed, mixWords } from '../net/word-hash.js';
+
 /**
  * Dense rows of numbers keyed by up to five 32-bit words (an address, or a
  * network and its length), found through an open-addressing index.
@@ -50,7 +52,7 @@ export class KeyedRows<Extra = never> {
   private index: Int32Array;
   private mask: number;
   private words: Int32Array;
-  private readonly seed = (Math.random() * 0x100000000) | 0;
+  private readonly seed = hashSeed();
   private _size = 0;
   private _capacity: number;
   /**
@@ -185,13 +187,7 @@ export class KeyedRows<Extra = never> {
   }
 
   private hash(a: number, b: number, c: number, d: number, e: number): number {
-    let h = this.seed;
-    h = Math.imul(h ^ a, 0x9e3779b1);
-    h = Math.imul(h ^ (h >>> 15) ^ b, 0x85ebca77);
-    h = Math.imul(h ^ (h >>> 13) ^ c, 0xc2b2ae3d);
-    h = Math.imul(h ^ (h >>> 16) ^ d, 0x27d4eb2f);
-    h = Math.imul(h ^ (h >>> 15) ^ e, 0x165667b1);
-    return h ^ (h >>> 16);
+    return mixWords(this.seed, a, b, c, d, e);
   }
 
   private hashOfRow(r: number): number {

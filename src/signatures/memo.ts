@@ -1,4 +1,5 @@
 import { ipFromWords, ipv4FromNumber, parseIp, type Ip } from '../net/address.js';
+import { hashSeed, mixWords } from '../net/word-hash.js';
 
 /**
  * Remembers the last few results of a pure function of a string (reason
@@ -102,6 +103,7 @@ function textInterner(): (text: string, from: number, to: number) => Ip | null {
   let values: (Ip | null)[] = [];
   let used = new Uint8Array(1 << bits);
   let size = 0;
+  const seed = hashSeed();
 
   const place = (h: number, key: string, value: Ip | null): void => {
     const mask = (1 << bits) - 1;
@@ -125,8 +127,9 @@ function textInterner(): (text: string, from: number, to: number) => Ip | null {
 
   return (text, from, to) => {
     const len = to - from;
-    let h = 0x811c9dc5 ^ len;
+    let h = seed ^ len;
     for (let i = from; i < to; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+    h = mixWords(seed, h, len);
     const mask = (1 << bits) - 1;
     for (let i = h & mask; used[i]; i = (i + 1) & mask) {
       if (hashes[i] !== h) continue;
@@ -212,10 +215,11 @@ function v6Interner(): (w0: number, w1: number, w2: number, w3: number) => Ip {
   let used = new Uint8Array(1 << bits);
   let values: Ip[] = new Array<Ip>(1 << bits);
   let size = 0;
+  // Seeded: a client picks the low 64 bits of its addresses (see mixWords).
+  const seed = hashSeed();
   const slot = (w0: number, w1: number, w2: number, w3: number): number => {
     const mask = (1 << bits) - 1;
-    const h = Math.imul(Math.imul(Math.imul(w0, 0x9e3779b1) ^ w1, 0x85ebca6b) ^ Math.imul(w2, 0xc2b2ae35) ^ w3, 0x9e3779b1);
-    let i = h >>> (32 - bits);
+    let i = mixWords(seed, w0, w1, w2, w3) >>> (32 - bits);
     while (used[i] && (keys[4 * i] !== w0 || keys[4 * i + 1] !== w1 || keys[4 * i + 2] !== w2 || keys[4 * i + 3] !== w3)) i = (i + 1) & mask;
     return i;
   };
@@ -267,9 +271,10 @@ function v4Interner(): (n: number) => Ip {
   let used = new Uint8Array(1 << bits);
   let values: Ip[] = new Array<Ip>(1 << bits);
   let size = 0;
+  const seed = hashSeed();
   const slot = (k: number): number => {
     const mask = (1 << bits) - 1;
-    let i = Math.imul(k, 0x9e3779b1) >>> (32 - bits);
+    let i = mixWords(seed, k) >>> (32 - bits);
     while (used[i] && keys[i] !== k) i = (i + 1) & mask;
     return i;
   };
