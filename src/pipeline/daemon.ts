@@ -145,9 +145,6 @@ export class Daemon {
     // Issue 3: the source's own format settings (regex pattern, nginx pid check).
     const signature = createSignature(config, {
       now: this.o.clock(),
-      // A live log's repeat offenders are few; during a flood of new addresses a large
-      // cache would only hold memory (the policy keys its tables by the words, not these objects).
-      internLimit: 4096,
       ...(config.format === 'nginx' && config.checkPid ? { isNginxWorker: nginxWorkerCheck() } : {}),
     });
     return { config, source: null, signature, errors: 0, retryAt: 0, lastError: null };

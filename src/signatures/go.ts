@@ -30,8 +30,8 @@ const MESSAGE = /^http: TLS handshake error from (\[[^\]\s]{1,64}\]|[^\s:[\]]{1,
 export function createGoSignature(opts: SignatureOptions): Signature {
   const parseTime = slashedLocalTimeParser();
   const syslog = syslogPrefixParser(opts.now);
-  const ipOf = memoParseIp(opts.internLimit);
-  const internIp = addressInterner(opts.internLimit);
+  const ipOf = memoParseIp();
+  const internIp = addressInterner();
   // Two memos: "read tcp A->B: …" reasons are unique per line, and in one memo they pushed
   // out the few that repeat (EOF …) and were compared, each, against all of them.
   const causeOfRest = memo(writtenCause);

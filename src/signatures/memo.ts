@@ -48,7 +48,7 @@ export function memoAt<T>(fn: (key: string) => T, size = 32): (text: string, fro
 }
 
 // 65k addresses: a busy log's working set; more would only hold memory (they are cheap to parse again).
-export const MAX_INTERNED = 1 << 16;
+const MAX_INTERNED = 1 << 16;
 
 /**
  * parseIp, with one Ip object per distinct address text: the stages after the
@@ -56,12 +56,12 @@ export const MAX_INTERNED = 1 << 16;
  * them reuse its hash. Keys are flat copies, never slices of a line, which
  * would keep the whole read buffer they came from alive.
  */
-export function memoParseIp(limit = MAX_INTERNED): (text: string) => Ip | null {
+export function memoParseIp(): (text: string) => Ip | null {
   const seen = new Map<string, Ip | null>();
   return (text) => {
     let ip = seen.get(text);
     if (ip === undefined) {
-      if (seen.size >= limit) seen.clear();
+      if (seen.size >= MAX_INTERNED) seen.clear();
       const key = flatCopy(text);
       ip = parseIp(key);
       seen.set(key, ip);
@@ -77,10 +77,10 @@ export function memoParseIp(limit = MAX_INTERNED): (text: string) => Ip | null {
  * by those; only unusual forms (embedded IPv4, zone ids, anything invalid) are
  * hashed and compared as text.
  */
-export function addressInterner(limit = MAX_INTERNED): (text: string, from: number, to: number) => Ip | null {
-  const v4 = v4Interner(limit);
-  const v6 = v6Interner(limit);
-  const other = textInterner(limit);
+export function addressInterner(): (text: string, from: number, to: number) => Ip | null {
+  const v4 = v4Interner();
+  const v6 = v6Interner();
+  const other = textInterner();
   return (text, from, to) => {
     const n = dottedQuad(text, from, to);
     if (quadOk) return v4(n);
@@ -96,7 +96,7 @@ export function addressInterner(limit = MAX_INTERNED): (text: string, from: numb
 }
 
 /** Addresses by their text, for the forms plainV6 leaves to parseIp. */
-function textInterner(limit: number): (text: string, from: number, to: number) => Ip | null {
+function textInterner(): (text: string, from: number, to: number) => Ip | null {
   let bits = 8;
   let keys: string[] = [];
   let hashes = new Int32Array(1 << bits);
@@ -143,7 +143,7 @@ function textInterner(limit: number): (text: string, from: number, to: number) =
     const key = flatCopy(text.slice(from, to));
     const ip = parseIp(key);
     if (size * 2 >= 1 << bits) {
-      if (size >= limit) reset(bits);
+      if (size >= MAX_INTERNED) reset(bits);
       else {
         const [ok, oh, ov, ou] = [keys, hashes, values, used];
         reset(bits + 1);
@@ -209,7 +209,7 @@ function plainV6(s: string, from: number, to: number): boolean {
 }
 
 /** Plain IPv6 addresses keyed by their four words, as v4Interner does for IPv4. */
-function v6Interner(limit: number): (w0: number, w1: number, w2: number, w3: number) => Ip {
+function v6Interner(): (w0: number, w1: number, w2: number, w3: number) => Ip {
   let bits = 10;
   let keys = new Int32Array(4 << bits);
   let used = new Uint8Array(1 << bits);
@@ -225,7 +225,7 @@ function v6Interner(limit: number): (w0: number, w1: number, w2: number, w3: num
   };
   const grow = (): void => {
     const [ok, ou, ov] = [keys, used, values];
-    const keep = size < limit;
+    const keep = size < MAX_INTERNED;
     if (keep) bits++;
     keys = new Int32Array(4 << bits);
     used = new Uint8Array(1 << bits);
@@ -265,7 +265,7 @@ function v6Interner(limit: number): (w0: number, w1: number, w2: number, w3: num
  * IPv4 addresses keyed by their number in a table of their own: no string is
  * hashed or compared, and a busy log's addresses are mostly IPv4.
  */
-function v4Interner(limit: number): (n: number) => Ip {
+function v4Interner(): (n: number) => Ip {
   let bits = 12;
   let keys = new Int32Array(1 << bits);
   let used = new Uint8Array(1 << bits);
@@ -280,11 +280,11 @@ function v4Interner(limit: number): (n: number) => Ip {
   };
   const grow = (): void => {
     const [ok, ou, ov] = [keys, used, values];
-    bits = size >= limit ? bits : bits + 1;
+    bits = size >= MAX_INTERNED ? bits : bits + 1;
     keys = new Int32Array(1 << bits);
     used = new Uint8Array(1 << bits);
     values = new Array<Ip>(1 << bits);
-    const keep = size < limit;
+    const keep = size < MAX_INTERNED;
     size = 0;
     if (!keep) return; // bounded whatever the input: start again
     for (let i = 0; i < ou.length; i++) {

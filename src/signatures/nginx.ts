@@ -80,8 +80,8 @@ function isDigit(c: number): boolean {
 export function createNginxSignature(opts: SignatureOptions): Signature {
   const parseTime = slashedLocalTimeParser();
   const syslog = syslogPrefixParser(opts.now);
-  const parseIp = memoParseIp(opts.internLimit);
-  const internIp = addressInterner(opts.internLimit);
+  const parseIp = memoParseIp();
+  const internIp = addressInterner();
   const reasonOf = memoAt(reasonOfMessage);
 
   function trusted(record: string, next: string | undefined): boolean {

@@ -11,14 +11,6 @@ export interface SignatureOptions {
    * record naming any other pid is not trusted (see README, "log injection").
    */
   readonly isNginxWorker?: (pid: number) => boolean;
-  /**
-   * About how many addresses each of the signature's address caches keeps
-   * (default 65,536; a cache starts again at its first growth past it, and
-   * never holds fewer than a few hundred). They save parsing an address again; `blocker check` reads a whole
-   * log's worth of them, while the daemon sees mostly new addresses during a
-   * flood and would only hold on to memory.
-   */
-  readonly internLimit?: number;
 }
 
 /** "YYYY/MM/DD HH:MM:SS" at the very start of the line (nginx, Go's log package). */

@@ -83,20 +83,3 @@ describe('address memo', () => {
     expect(calls).toBe(4);
   });
 });
-
-describe('addressInterner with a small limit (as the daemon uses it)', () => {
-  it('holds at most that many addresses, and stays right past it', () => {
-    // The tables start at a few hundred entries; the limit applies at their next growth.
-    const intern = addressInterner(1024);
-    const first = intern('2001:db8::1', 0, 11)!;
-    expect(intern('2001:db8::1', 0, 11)).toBe(first);
-    for (let i = 0; i < 2000; i++) {
-      const t = `2001:db8::${(i + 2).toString(16)}`;
-      expect(intern(t, 0, t.length)!.text).toBe(t);
-    }
-    // Forgotten (the cache started again), yet still parsed to the same address.
-    const again = intern('2001:db8::1', 0, 11)!;
-    expect(again).not.toBe(first);
-    expect(again).toEqual(first);
-  });
-});
