@@ -1,24 +1,6 @@
 import { hashSeed, mixWords } from '../net/word-hash.js';
 
-/**
- * Dense rows of numbers keyed by up to five 32-bit words (an address, or a
- * network and its length), found through an open-addressing index.
- *
- * Why not a Map keyed by the address text: the policy remembers something
- * about each of up to millions of addresses during a flood, and a Map entry
- * with its string key and boxed value costs well over a hundred bytes and a
- * string hash per lookup. Here an entry costs its key words, one or two index slots
- * and the owner's columns.
- *
- * Rows stay dense (0 … size-1): removing one moves the last row into its
- * place, so owners keep their columns in typed arrays and copy a row in
- * `move`. The hash is seeded per table, so addresses an attacker picks (the
- * low 64 bits of IPv6 are theirs to choose) cannot be made to collide on purpose.
- *
- * One concrete class that owners hold rather than extend: every table then
- * has the same shape, and the lookups on the hot path stay monomorphic
- * (subclasses made them megamorphic, several times slower).
- */
+/** The columns a table's owner keeps beside the keys, one entry per row. */
 export interface RowColumns {
   /** Reallocates the columns to hold `capacity` rows, keeping rows 0 … size-1. */
   resize(capacity: number): void;
@@ -47,6 +29,25 @@ export function regrow<T extends Float64Array | Int32Array>(column: T, capacity:
   return out;
 }
 
+/**
+ * Dense rows of numbers keyed by up to five 32-bit words (an address, or a
+ * network and its length), found through an open-addressing index.
+ *
+ * Why not a Map keyed by the address text: the policy remembers something
+ * about each of up to millions of addresses during a flood, and a Map entry
+ * with its string key and boxed value costs well over a hundred bytes and a
+ * string hash per lookup. Here an entry costs its key words, one or two index slots
+ * and the owner's columns.
+ *
+ * Rows stay dense (0 … size-1): removing one moves the last row into its
+ * place, so owners keep their columns in typed arrays and copy a row in
+ * `move`. The hash is seeded per table, so addresses an attacker picks (the
+ * low 64 bits of IPv6 are theirs to choose) cannot be made to collide on purpose.
+ *
+ * One concrete class that owners hold rather than extend: every table then
+ * has the same shape, and the lookups on the hot path stay monomorphic
+ * (subclasses made them megamorphic, several times slower).
+ */
 export class KeyedRows<Extra = never> {
   /** Row + 1 per slot, 0 when empty; see indexSize. */
   private index: Int32Array;
