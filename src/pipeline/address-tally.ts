@@ -1,5 +1,5 @@
 import { ipFromWords, type Ip } from '../net/address.js';
-import { KeyedRows, regrow, type RowColumns } from '../policy/keyed-rows.js';
+import { KeyedRows, regrow, type RowColumns } from '../net/keyed-rows.js';
 
 /**
  * Per address, a fixed number of counters (failures per cause, and so on):

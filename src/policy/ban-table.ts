@@ -1,6 +1,6 @@
 import { ipFromWords, parseCidr, type Cidr, type Ip } from '../net/address.js';
 import { maskWord, wordsWithin } from '../net/words.js';
-import { KeyedRows, regrow, type RowColumns } from './keyed-rows.js';
+import { KeyedRows, regrow, type RowColumns } from '../net/keyed-rows.js';
 
 /**
  * Bans in force as the policy knows them: per entry (an address or a

@@ -1,6 +1,6 @@
 import type { Ip } from '../net/address.js';
 import { durationText } from './duration-text.js';
-import { KeyedRows, regrow, type RowColumns } from './keyed-rows.js';
+import { KeyedRows, regrow, type RowColumns } from '../net/keyed-rows.js';
 
 /**
  * The storm breaker: when, within `window`, handshakes fail from more distinct

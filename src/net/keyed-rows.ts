@@ -1,4 +1,4 @@
-import { hashSeed, mixWords } from '../net/word-hash.js';
+import { hashSeed, mixWords } from './word-hash.js';
 
 /** The columns a table's owner keeps beside the keys, one entry per row. */
 export interface RowColumns {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KeyedRows, regrow } from '../../src/policy/keyed-rows.js';
+import { KeyedRows, regrow } from '../../src/net/keyed-rows.js';
 
 /** A table of one Float64 column, checked against a Map. */
 class Values {
