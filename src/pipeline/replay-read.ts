@@ -3,9 +3,9 @@ import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import type { AutoSignature } from '../signatures/auto.js';
 import { createSignature, type FormatName, type SignatureSpec } from '../signatures/index.js';
+import { wordsInterner } from '../signatures/memo.js';
 import type { MatchResult, Signature } from '../signatures/types.js';
 import { forEachLine } from '../sources/read-lines.js';
-import { ipByWords } from './ip-by-words.js';
 import { forEachRecord } from './match-records.js';
 import { readInPieces, ReplayWorkers } from './parallel-read.js';
 
@@ -116,7 +116,7 @@ async function lineByLine(file: string, sig: Signature, sink: MatchSink, bytesBe
 }
 
 async function inWorkers(workers: ReplayWorkers, file: string, sink: MatchSink, bytesBefore: number, pieceBytes: number, ahead: number): Promise<number> {
-  const ipOf = ipByWords();
+  const ipOf = wordsInterner();
   return readInPieces(workers, file, pieceBytes, ahead, (records, endOffset) => {
     const counted = counter(sink);
     forEachRecord(records, ipOf, (i, r) => {

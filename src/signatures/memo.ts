@@ -1,4 +1,5 @@
-import { ipFromWords, ipv4FromNumber, parseIp, type Ip } from '../net/address.js';
+import { ipFromWords, parseIp, type Ip } from '../net/address.js';
+import { KeyedRows, type RowColumns } from '../net/keyed-rows.js';
 import { hashSeed, mixWords } from '../net/word-hash.js';
 
 /**
@@ -78,20 +79,19 @@ export function memoParseIp(): (text: string) => Ip | null {
  * hashed and compared as text.
  */
 export function addressInterner(): (text: string, from: number, to: number) => Ip | null {
-  const v4 = v4Interner();
-  const v6 = v6Interner();
+  const byWords = wordsInterner();
   const other = textInterner();
   return (text, from, to) => {
     const n = dottedQuad(text, from, to);
-    if (quadOk) return v4(n);
+    if (quadOk) return byWords(4, 0, 0, 0, n);
     if (!plainV6(text, from, to)) return other(text, from, to);
     const w0 = ((GROUPS[0]! << 16) | GROUPS[1]!) | 0;
     const w1 = ((GROUPS[2]! << 16) | GROUPS[3]!) | 0;
     const w2 = ((GROUPS[4]! << 16) | GROUPS[5]!) | 0;
     const w3 = ((GROUPS[6]! << 16) | GROUPS[7]!) | 0;
     // ::ffff:a.b.c.d in hex: parseIp folds it to the IPv4 address.
-    if (w0 === 0 && w1 === 0 && w2 === 0xffff) return v4(w3);
-    return v6(w0, w1, w2, w3);
+    if (w0 === 0 && w1 === 0 && w2 === 0xffff) return byWords(4, 0, 0, 0, w3);
+    return byWords(6, w0, w1, w2, w3);
   };
 }
 
@@ -208,110 +208,46 @@ function plainV6(s: string, from: number, to: number): boolean {
   return true;
 }
 
-/** Plain IPv6 addresses keyed by their four words, as v4Interner does for IPv4. */
-function v6Interner(): (w0: number, w1: number, w2: number, w3: number) => Ip {
-  let bits = 10;
-  let keys = new Int32Array(4 << bits);
-  let used = new Uint8Array(1 << bits);
-  let values: Ip[] = new Array<Ip>(1 << bits);
-  let size = 0;
-  // Seeded: a client picks the low 64 bits of its addresses (see mixWords).
-  const seed = hashSeed();
-  const slot = (w0: number, w1: number, w2: number, w3: number): number => {
-    const mask = (1 << bits) - 1;
-    let i = mixWords(seed, w0, w1, w2, w3) >>> (32 - bits);
-    while (used[i] && (keys[4 * i] !== w0 || keys[4 * i + 1] !== w1 || keys[4 * i + 2] !== w2 || keys[4 * i + 3] !== w3)) i = (i + 1) & mask;
-    return i;
-  };
-  const grow = (): void => {
-    const [ok, ou, ov] = [keys, used, values];
-    const keep = size < MAX_INTERNED;
-    if (keep) bits++;
-    keys = new Int32Array(4 << bits);
-    used = new Uint8Array(1 << bits);
-    values = new Array<Ip>(1 << bits);
-    size = 0;
-    if (!keep) return; // bounded whatever the input: start again
-    for (let i = 0; i < ou.length; i++) {
-      if (!ou[i]) continue;
-      const j = slot(ok[4 * i]!, ok[4 * i + 1]!, ok[4 * i + 2]!, ok[4 * i + 3]!);
-      used[j] = 1;
-      keys.set(ok.subarray(4 * i, 4 * i + 4), 4 * j);
-      values[j] = ov[i]!;
-      size++;
-    }
-  };
-  return (w0, w1, w2, w3) => {
-    let i = slot(w0, w1, w2, w3);
-    if (used[i]) return values[i]!;
-    if (size * 2 >= 1 << bits) {
-      grow();
-      i = slot(w0, w1, w2, w3);
-    }
-    // The canonical text parseIp also gives (RFC 5952), made from the words.
-    const ip = ipFromWords(6, w0, w1, w2, w3);
-    used[i] = 1;
-    keys[4 * i] = w0;
-    keys[4 * i + 1] = w1;
-    keys[4 * i + 2] = w2;
-    keys[4 * i + 3] = w3;
-    values[i] = ip;
-    size++;
-    return ip;
-  };
+/**
+ * One Ip per distinct address, found by its words: no string is hashed or
+ * compared. IPv4 (most of a busy log) has a table of its own keyed by one word.
+ * Bounded: past MAX_INTERNED a table starts again.
+ */
+export function wordsInterner(): (family: 4 | 6, w0: number, w1: number, w2: number, w3: number) => Ip {
+  const v4 = new WordTable(4);
+  const v6 = new WordTable(6);
+  return (family, w0, w1, w2, w3) => (family === 4 ? v4.get(0, 0, 0, w3 | 0) : v6.get(w0, w1, w2, w3));
 }
 
-/**
- * IPv4 addresses keyed by their number in a table of their own: no string is
- * hashed or compared, and a busy log's addresses are mostly IPv4.
- */
-function v4Interner(): (n: number) => Ip {
-  let bits = 12;
-  let keys = new Int32Array(1 << bits);
-  let used = new Uint8Array(1 << bits);
-  let values: Ip[] = new Array<Ip>(1 << bits);
-  let size = 0;
-  const seed = hashSeed();
-  const slot = (k: number): number => {
-    const mask = (1 << bits) - 1;
-    let i = mixWords(seed, k) >>> (32 - bits);
-    while (used[i] && keys[i] !== k) i = (i + 1) & mask;
-    return i;
-  };
-  const grow = (): void => {
-    const [ok, ou, ov] = [keys, used, values];
-    bits = size >= MAX_INTERNED ? bits : bits + 1;
-    keys = new Int32Array(1 << bits);
-    used = new Uint8Array(1 << bits);
-    values = new Array<Ip>(1 << bits);
-    const keep = size < MAX_INTERNED;
-    size = 0;
-    if (!keep) return; // bounded whatever the input: start again
-    for (let i = 0; i < ou.length; i++) {
-      if (!ou[i]) continue;
-      const j = slot(ok[i]!);
-      used[j] = 1;
-      keys[j] = ok[i]!;
-      values[j] = ov[i]!;
-      size++;
+/** The Ip objects of one family, keyed by their words (KeyedRows: seeded, so chosen addresses do not collide). */
+class WordTable implements RowColumns {
+  private readonly rows: KeyedRows;
+  private values: Ip[] = [];
+
+  constructor(private readonly family: 4 | 6) {
+    this.rows = new KeyedRows(family === 4 ? 1 : 4, this, 256);
+  }
+
+  get(w0: number, w1: number, w2: number, w3: number): Ip {
+    const v4 = this.family === 4;
+    const r = v4 ? this.rows.find(w3) : this.rows.find(w0, w1, w2, w3);
+    if (r >= 0) return this.values[r]!;
+    if (this.rows.size >= MAX_INTERNED) {
+      // Bounded whatever the input: start again.
+      this.rows.clear();
+      this.values = [];
     }
-  };
-  return (n) => {
-    const k = n | 0;
-    let i = slot(k);
-    if (used[i]) return values[i]!;
-    if (size * 2 >= 1 << bits) {
-      grow();
-      i = slot(k);
-    }
-    // Built from the number: a fresh string, and the canonical form parseIp also gives.
-    const ip = ipv4FromNumber(n);
-    used[i] = 1;
-    keys[i] = k;
-    values[i] = ip;
-    size++;
+    // The canonical text parseIp also gives, made from the words.
+    const ip = ipFromWords(this.family, w0, w1, w2, w3);
+    this.values[v4 ? this.rows.insert(w3) : this.rows.insert(w0, w1, w2, w3)] = ip;
     return ip;
-  };
+  }
+
+  resize(): void {}
+
+  move(from: number, to: number): void {
+    this.values[to] = this.values[from]!;
+  }
 }
 
 /** Whether the last dottedQuad call read a dotted quad (its number may be any 32-bit value, so no sentinel). */

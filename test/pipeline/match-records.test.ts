@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseIp } from '../../src/net/address.js';
-import { ipByWords } from '../../src/pipeline/ip-by-words.js';
+import { wordsInterner } from '../../src/signatures/memo.js';
 import { forEachRecord, RecordWriter } from '../../src/pipeline/match-records.js';
 import { CAUSES } from '../../src/signatures/causes.js';
 import { UNPARSABLE, UNTRUSTED, type MatchResult } from '../../src/signatures/types.js';
@@ -30,7 +30,7 @@ describe('match records', () => {
     expect(records.reasons).toHaveLength(40);
     const back: [number, Exclude<MatchResult, null>][] = [];
     // Through a structured clone, as between threads.
-    forEachRecord(structuredClone(records, { transfer: [records.buffer] }), ipByWords(), (i, r) => back.push([i, r]));
+    forEachRecord(structuredClone(records, { transfer: [records.buffer] }), wordsInterner(), (i, r) => back.push([i, r]));
     expect(back).toEqual(results);
     for (const [k, [, r]] of back.entries()) if ('unparsable' in r) expect(r).toBe(results[k]![1]);
   });

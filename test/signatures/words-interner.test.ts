@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { parseIp, type Ip } from '../../src/net/address.js';
-import { ipByWords } from '../../src/pipeline/ip-by-words.js';
+import { wordsInterner } from '../../src/signatures/memo.js';
 
 const words = (ip: Ip) => [ip.family, ip.w0, ip.w1, ip.w2, ip.w3] as const;
 
-describe('ipByWords', () => {
+describe('wordsInterner', () => {
   it('gives the Ip parseIp gives, also for the forms a server may write (embedded IPv4, upper case, mapped)', () => {
-    const ipOf = ipByWords();
+    const ipOf = wordsInterner();
     for (const text of ['198.51.100.7', '0.0.0.0', '255.255.255.255', '::', '::1', '1::', '::1.2.3.4', '64:ff9b::1.2.3.4', '::ffff:198.51.100.7', 'FE80::A:0:0:0', '2001:db8:0:0:1:0:0:1', '1:0:2:3:4:5:6:7']) {
       const ip = parseIp(text)!;
       expect(ipOf(...words(ip)), text).toEqual(ip);
@@ -14,7 +14,7 @@ describe('ipByWords', () => {
   });
 
   it('keeps one Ip per address while its table grows, and stays bounded', () => {
-    const ipOf = ipByWords();
+    const ipOf = wordsInterner();
     let seed = 11;
     const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) | 0);
     const ips: Ip[] = [];
