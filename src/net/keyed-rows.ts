@@ -1,3 +1,4 @@
+import { regrow } from './columns.js';
 import { hashSeed, mixWords } from './word-hash.js';
 
 /** The columns a table's owner keeps beside the keys, one entry per row. */
@@ -20,13 +21,6 @@ function indexSize(capacity: number): number {
   let n = 8;
   while (n < capacity * 1.6) n *= 2;
   return n;
-}
-
-/** `column` reallocated for `capacity` rows of `width` numbers, keeping its first `rows` rows. */
-export function regrow<T extends Float64Array | Int32Array>(column: T, capacity: number, rows: number, width = 1): T {
-  const out = new (column.constructor as new (n: number) => T)(capacity * width);
-  out.set(column.subarray(0, Math.min(rows, capacity) * width));
-  return out;
 }
 
 /**
@@ -169,8 +163,10 @@ export class KeyedRows<Extra = never> {
     while (cap > this.minCapacity && n * 4 < cap) cap = Math.max(this.minCapacity, Math.ceil(cap / 2));
     // Same size: only the index is built again, in place (pruning runs often; reallocating
     // every array each time was most of its cost).
-    if (cap === this._capacity) this.reindex();
-    else this.rebuild(cap);
+    if (cap === this._capacity) {
+      this.index.fill(0);
+      this.reindex();
+    } else this.rebuild(cap);
   }
 
   /** Removes every row (and gives back the memory of a large table). */
@@ -222,18 +218,17 @@ export class KeyedRows<Extra = never> {
   }
 
   private rebuild(capacity: number): void {
-    const words = new Int32Array(capacity * this.width);
-    words.set(this.words.subarray(0, this._size * this.width));
-    this.words = words;
+    this.words = regrow(this.words, capacity, this._size, this.width);
     this._capacity = capacity;
     this.columns.resize(capacity);
-    this.index = new Int32Array(indexSize(capacity));
+    // All zeros: no row is kept.
+    this.index = regrow(this.index, indexSize(capacity), 0);
     this.mask = this.index.length - 1;
     this.reindex();
   }
 
+  /** Enters every row in an index of zeros. */
   private reindex(): void {
-    this.index.fill(0);
     for (let r = 0; r < this._size; r++) {
       let i = this.hashOfRow(r) & this.mask;
       while (this.index[i] !== 0) i = (i + 1) & this.mask;

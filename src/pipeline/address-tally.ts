@@ -1,5 +1,6 @@
 import { ipFromWords, type Ip } from '../net/address.js';
-import { KeyedRows, regrow, type RowColumns } from '../net/keyed-rows.js';
+import { regrow } from '../net/columns.js';
+import { KeyedRows, type RowColumns } from '../net/keyed-rows.js';
 
 /**
  * Per address, a fixed number of counters (failures per cause, and so on):

@@ -1,6 +1,7 @@
 import { ipFromWords, parseCidr, type Cidr, type Ip } from '../net/address.js';
 import { maskWord, wordsWithin } from '../net/words.js';
-import { KeyedRows, regrow, type RowColumns } from '../net/keyed-rows.js';
+import { regrow } from '../net/columns.js';
+import { KeyedRows, type RowColumns } from '../net/keyed-rows.js';
 
 /**
  * Bans in force as the policy knows them: per entry (an address or a

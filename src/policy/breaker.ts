@@ -1,6 +1,7 @@
 import type { Ip } from '../net/address.js';
 import { durationText } from './duration-text.js';
-import { KeyedRows, regrow, type RowColumns } from '../net/keyed-rows.js';
+import { regrow } from '../net/columns.js';
+import { KeyedRows, type RowColumns } from '../net/keyed-rows.js';
 
 /**
  * The storm breaker: when, within `window`, handshakes fail from more distinct

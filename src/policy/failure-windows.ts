@@ -1,6 +1,7 @@
 import { ipFromWords, parseIp, type Cidr, type Ip } from '../net/address.js';
 import { wordsWithin } from '../net/words.js';
-import { KeyedRows, regrow, type RowColumns } from '../net/keyed-rows.js';
+import { regrow } from '../net/columns.js';
+import { KeyedRows, type RowColumns } from '../net/keyed-rows.js';
 import { countInWindow, keepRecent, insertSorted } from './times.js';
 
 /**

@@ -1,6 +1,7 @@
 import { parseCidr, type Cidr, type Ip } from '../net/address.js';
 import { maskWord, wordsWithin } from '../net/words.js';
-import { KeyedRows, regrow, type RowColumns } from '../net/keyed-rows.js';
+import { regrow } from '../net/columns.js';
+import { KeyedRows, type RowColumns } from '../net/keyed-rows.js';
 import { countInWindow, insertSorted, keepRecent } from './times.js';
 
 /** A prefix's window once it holds more than one failure or address. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { KeyedRows, regrow } from '../../src/net/keyed-rows.js';
+import { regrow } from '../../src/net/columns.js';
+import { KeyedRows } from '../../src/net/keyed-rows.js';
 
 /** A table of one Float64 column, checked against a Map. */
 class Values {
@@ -84,6 +85,19 @@ describe('KeyedRows', () => {
       expect(t.get([1, 0, 0, 0, 0])).toBeUndefined();
     });
   }
+
+  it('finds every key of a table past a million bytes a column, through growth and pruning', () => {
+    // Big enough for its columns to move into growable memory (columns.ts) and grow there.
+    const t = new Values(5);
+    const n = 300_000;
+    const key = (i: number) => [i ^ 0x5bd1e995, i * 7, -i, i >> 3, 1];
+    for (let i = 0; i < n; i++) t.put(key(i), i);
+    expect(t.size).toBe(n);
+    t.retain((r) => t.valueAt(r) % 3 === 0);
+    for (let i = 0; i < n; i += 997) expect(t.get(key(i))).toBe(i % 3 === 0 ? i : undefined);
+    for (let i = n; i < n + 100_000; i++) t.put(key(i), i);
+    for (let i = 1; i < n + 100_000; i += 991) expect(t.get(key(i))).toBe(i % 3 === 0 || i >= n ? i : undefined);
+  });
 
   it('keeps keys that differ only in a late word apart', () => {
     const t = new Values(5);
