@@ -27,7 +27,7 @@ export function openDatabase(
     // Another process (a CLI command beside the daemon) may hold the write lock briefly.
     // The daemon asks for less: a wait blocks its whole event loop, so it retries a tick instead.
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
-    // A bigger page cache keeps the failures' (ip, at) index hot under a flood (SQLite's default is 2 MiB).
+    // Page cache per connection; better-sqlite3's build default is 16 MiB.
     if (options.cacheKiB) db.pragma(`cache_size = -${Math.floor(options.cacheKiB)}`);
     if (!options.readonly) {
       db.pragma('journal_mode = WAL');
