@@ -12,6 +12,7 @@ export interface MatchRecords {
   readonly format: string;
   readonly lines: number;
   readonly count: number;
+  /** The records, then unused bytes when the buffer is one handed back for reuse. */
   readonly buffer: ArrayBuffer;
   readonly reasons: string[];
 }
@@ -22,12 +23,15 @@ const KIND_UNPARSABLE = 1;
 const KIND_UNTRUSTED = 2;
 const CAUSE_INDEX = new Map<Cause, number>(CAUSES.map((c, i) => [c, i]));
 
-/** Collects one piece's results (in a worker) into MatchRecords. */
+/**
+ * Collects one piece's results (in a worker) into MatchRecords. One writer
+ * serves piece after piece (`reset`), so its buffer grows once, not per piece.
+ */
 export class RecordWriter {
   private i32 = new Int32Array(STRIDE * 1024);
   private f64 = new Float64Array(this.i32.buffer);
   private count = 0;
-  private readonly reasons: string[] = [];
+  private reasons: string[] = [];
   private readonly reasonIds = new Map<string, number>();
 
   add(index: number, r: Exclude<MatchResult, null>): void {
@@ -59,8 +63,28 @@ export class RecordWriter {
     this.i32[o + 8] = id;
   }
 
-  finish(format: string, lines: number): MatchRecords {
-    return { format, lines, count: this.count, buffer: this.i32.buffer.slice(0, this.count * STRIDE * 4), reasons: this.reasons };
+  /**
+   * The piece's records, copied into `into` when it is big enough (a buffer
+   * the reader is done with, handed back to be filled again) or else into a
+   * buffer of their own. The writer is then empty for the next piece.
+   */
+  finish(format: string, lines: number, into?: ArrayBuffer): MatchRecords {
+    const used = this.count * STRIDE;
+    let buffer: ArrayBuffer;
+    if (into && into.byteLength >= used * 4) {
+      new Int32Array(into, 0, used).set(this.i32.subarray(0, used));
+      buffer = into;
+    } else buffer = this.i32.buffer.slice(0, used * 4);
+    const records = { format, lines, count: this.count, buffer, reasons: this.reasons };
+    this.reset();
+    return records;
+  }
+
+  /** Forgets the records collected so far. */
+  reset(): void {
+    this.count = 0;
+    this.reasons = [];
+    this.reasonIds.clear();
   }
 }
 

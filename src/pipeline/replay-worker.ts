@@ -12,6 +12,8 @@ export interface PieceTask {
   readonly start: number;
   readonly end: number;
   readonly size: number;
+  /** A records buffer the reader is done with, to fill again (see RecordWriter.finish). */
+  readonly reuse?: ArrayBuffer;
 }
 
 export type PieceReply = { seq: number; records: MatchRecords } | { seq: number; error: string };
@@ -21,6 +23,7 @@ const { spec, now } = workerData as { spec: FormatName | SignatureSpec; now: num
 const sig = createSignature(spec, { now });
 const port = parentPort!;
 let scratch: Buffer | undefined;
+const out = new RecordWriter();
 
 port.on('message', (task: PieceTask) => {
   let reply: PieceReply;
@@ -30,13 +33,13 @@ port.on('message', (task: PieceTask) => {
       const region = readRegion(fd, task.start, task.end, task.size, scratch);
       // Kept for the next piece (the lines are decoded into strings of their own, so nothing points into it).
       if (region.buf.buffer !== scratch?.buffer) scratch = Buffer.from(region.buf.buffer, region.buf.byteOffset);
-      const out = new RecordWriter();
       const lines = matchRegion(region, sig, (i, r) => out.add(i, r));
-      reply = { seq: task.seq, records: out.finish(sig.name, lines) };
+      reply = { seq: task.seq, records: out.finish(sig.name, lines, task.reuse) };
     } finally {
       closeSync(fd);
     }
   } catch (err) {
+    out.reset();
     reply = { seq: task.seq, error: `${task.path}: ${(err as Error).message}` };
   }
   port.postMessage(reply, 'records' in reply ? [reply.records.buffer] : []);

@@ -34,4 +34,29 @@ describe('match records', () => {
     expect(back).toEqual(results);
     for (const [k, [, r]] of back.entries()) if ('unparsable' in r) expect(r).toBe(results[k]![1]);
   });
+
+  it('fill a buffer handed back when it is big enough, and start each piece afresh', () => {
+    const out = new RecordWriter();
+    const failure = (n: number): Exclude<MatchResult, null> => ({ time: n, ip: parseIp(`198.51.100.${n}`)!, reason: `r${n}`, cause: 'eof' });
+    const read = (records: ReturnType<RecordWriter['finish']>) => {
+      const got: [number, Exclude<MatchResult, null>][] = [];
+      forEachRecord(records, wordsInterner(), (i, r) => got.push([i, r]));
+      return got;
+    };
+    for (let n = 1; n <= 3; n++) out.add(n, failure(n));
+    const first = out.finish('go', 3);
+    expect(read(first)).toEqual([1, 2, 3].map((n) => [n, failure(n)]));
+    // Big enough, and holding the last piece's records: overwritten, the rest of it ignored.
+    out.add(7, failure(9));
+    const second = out.finish('go', 8, first.buffer);
+    expect(second.buffer).toBe(first.buffer);
+    expect(second.count).toBe(1);
+    expect(second.reasons).toEqual(['r9']);
+    expect(read(second)).toEqual([[7, failure(9)]]);
+    // Too small: the records get a buffer of their own.
+    for (let n = 1; n <= 5; n++) out.add(n, failure(n));
+    const third = out.finish('go', 5, new ArrayBuffer(8));
+    expect(third.buffer.byteLength).toBeGreaterThan(8);
+    expect(read(third)).toEqual([1, 2, 3, 4, 5].map((n) => [n, failure(n)]));
+  });
 });
