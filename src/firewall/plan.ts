@@ -1,5 +1,5 @@
 import { parseCidr, type Cidr } from '../net/address.js';
-import type { Ban } from '../store/bans.js';
+import type { BanTarget } from '../store/bans.js';
 import type { FirewallEntry } from './backend.js';
 
 /**
@@ -7,7 +7,7 @@ import type { FirewallEntry } from './backend.js';
  * and none inside another (nft interval sets refuse overlapping members, and a
  * member inside a banned network adds nothing).
  */
-export function entriesFor(bans: readonly Ban[], now: number): FirewallEntry[] {
+export function entriesFor(bans: readonly BanTarget[], now: number): FirewallEntry[] {
   const live = bans.filter((b) => b.expiresAt === null || b.expiresAt > now);
   // Widest first, so a covered member is seen after the network that covers it (stable: ties keep their order).
   live.sort((a, b) => a.ip.prefix - b.ip.prefix);

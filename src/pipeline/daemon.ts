@@ -460,7 +460,7 @@ export class Daemon {
         // Reads the kernel back, then the database (the truth), and fixes what differs.
         const fixes = await backend.reconcile(() => {
           const t = this.now();
-          return entriesFor(this.startBansIfCurrent() ?? store.bans.active(t), t);
+          return entriesFor(this.startBansIfCurrent() ?? store.bans.targets(t), t);
         });
         this.needsSync = false;
         this.lastReconcile = now;

@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
 import { cidrContains, ipv4FromNumber, parseCidr, parseIp } from '../../src/net/address.js';
 
@@ -5,6 +6,41 @@ describe('parseIp', () => {
   it('accepts IPv4 and canonicalises IPv6', () => {
     expect(parseIp('203.0.113.9')).toMatchObject({ family: 4, text: '203.0.113.9' });
     expect(parseIp('2001:DB8:0:0:0:0:0:1')).toMatchObject({ family: 6, text: '2001:db8::1' });
+  });
+
+  it('reads IPv6 text exactly as ipaddr.js does, canonical (its own fast path) or not', () => {
+    // ipaddr.js's reading, as parseIp made it before the fast path for RFC 5952 text.
+    const reference = (s: string) => {
+      const a = ipaddr.IPv6.parse(s);
+      if (a.isIPv4MappedAddress()) return { family: 4, text: a.toIPv4Address().toString() };
+      return { family: 6, text: a.toRFC5952String() };
+    };
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) | 0;
+      return (seed >>> 8) % n;
+    };
+    const forms = (g: number[]): string[] => {
+      const full = g.map((x) => x.toString(16)).join(':');
+      const a = ipaddr.fromByteArray(g.flatMap((x) => [x >> 8, x & 255])) as ipaddr.IPv6;
+      return [a.toRFC5952String(), full, full.toUpperCase(), g.map((x) => x.toString(16).padStart(4, '0')).join(':'), `${a.toRFC5952String()}:1`];
+    };
+    for (let i = 0; i < 8_000; i++) {
+      // Mostly zeros and small groups, so that zero runs of every length and place occur.
+      const g = Array.from({ length: 8 }, () => [0, 0, 0, 1, 0xffff, rand(0x10000)][rand(6)]!);
+      if (i % 50 === 0) g.splice(0, 6, 0, 0, 0, 0, 0, 0xffff);
+      for (const text of forms(g)) {
+        let want: { family: number; text: string } | null = null;
+        try {
+          want = reference(text);
+        } catch {
+          want = null;
+        }
+        const got = parseIp(text);
+        if (want === null) expect(got, text).toBeNull();
+        else expect({ family: got?.family, text: got?.text }, text).toEqual(want);
+      }
+    }
   });
 
   it('folds IPv4-mapped IPv6 to IPv4', () => {

@@ -57,6 +57,13 @@ describe('store', () => {
     // Re-banning the same entry replaces the earlier row instead of adding a second active one.
     store.bans.record({ ip: net('2001:db8::1'), reason: 'r2', failures: 6, origin: 'auto', bannedAt: 10, expiresAt: 6000 });
     expect(store.bans.active(500).map((b) => b.ip.text)).toEqual(['198.51.100.1', '198.51.100.0/24', '2001:db8::1']);
+    // What the firewall needs of the same bans: entry and end, no more.
+    expect(store.bans.targets(500).map((b) => [b.ip.text, b.expiresAt])).toEqual([
+      ['198.51.100.1', 1000],
+      ['198.51.100.0/24', null],
+      ['2001:db8::1', 6000],
+    ]);
+    expect(store.bans.targets(1000).map((b) => b.ip.text)).toEqual(['198.51.100.0/24', '2001:db8::1']);
     expect(store.bans.activeFor(net('2001:db8::1'))?.reason).toBe('r2');
     expect(store.bans.expire(1000).map((b) => b.id)).toEqual([a.id]);
     expect(store.bans.active(1000).map((b) => b.ip.text)).toEqual(['198.51.100.0/24', '2001:db8::1']);
