@@ -225,6 +225,7 @@ export async function run(
   const fd = openSync(log, 'a');
   const phases: Phase[] = [];
   let settled: { rssMb: number; seconds: number } | null = null;
+  let after: { low: number; high: number } | null = null;
   try {
     await sleep(1000);
     let n = 0;
@@ -239,6 +240,7 @@ export async function run(
       const r = await phase(w, fd, n, { label: `${(distinct / 1e6).toFixed(1)}M addresses`, rate: null, lines: more });
       phases.push(r.result);
       settled = await settle(w, Number(process.env.BENCH_SETTLE ?? 120));
+      after = await watchRss(w, 65);
     }
   } finally {
     closeSync(fd);
@@ -251,6 +253,12 @@ export async function run(
     out(
       `after the last phase, with no more lines: RSS ${settled.rssMb.toFixed(0)} MB ${settled.seconds.toFixed(0)} s later ` +
         '(V8 gives back the heap it grew during the flood once the process has been idle a while; the addresses are all still remembered)',
+    );
+  }
+  if (after) {
+    out(
+      `over the next 65 s, still idle: RSS between ${after.low.toFixed(0)} and ${after.high.toFixed(0)} MB ` +
+        "(the firewall reconcile each minute reads every ban back; V8's heap grows for a few seconds after it)",
     );
   }
   return phases;
@@ -277,6 +285,19 @@ async function settle(w: Watcher, maxSeconds: number): Promise<{ rssMb: number; 
     if (low < first * 0.9 && performance.now() - lowAt > 15_000) break;
   }
   return { rssMb: low, seconds: (lowAt - start) / 1000 };
+}
+
+/** The lowest and highest RSS seen, once a second for `seconds`. */
+async function watchRss(w: Watcher, seconds: number): Promise<{ low: number; high: number }> {
+  let low = Infinity;
+  let high = 0;
+  for (let i = 0; i < seconds; i++) {
+    await sleep(1000);
+    const rss = procStat(w.pid).rssMb;
+    low = Math.min(low, rss);
+    high = Math.max(high, rss);
+  }
+  return { low, high };
 }
 
 function print(phases: Phase[], log: (line: string) => void): void {
