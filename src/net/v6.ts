@@ -40,3 +40,61 @@ export function formatV6(groups: readonly number[]): string {
   if (best < 0) return hex(0, 8);
   return `${hex(0, best)}::${hex(best + bestLen, 8)}`;
 }
+
+/** The eight groups plainV6Words read last (one buffer: it runs for every IPv6 address parsed). */
+const GROUPS = new Int32Array(8);
+
+/**
+ * Reads `s[from…to)` when it is IPv6 in hex groups alone, as its four 32-bit
+ * words into `words`: one to four hex digits a group, eight groups, or fewer
+ * and one "::" that stands for at least one zero group. That is the grammar
+ * under which ipaddr.js accepts an address without an IPv4 part or a zone, so
+ * the words are the ones ipaddr.js would find, with no string or array made.
+ * False for anything else, valid or not: the caller then asks ipaddr.js (or
+ * parseIp, which does).
+ */
+export function plainV6Words(s: string, from: number, to: number, words: Int32Array): boolean {
+  if (to - from < 2) return false;
+  let n = 0;
+  let gap = -1;
+  let i = from;
+  if (s.charCodeAt(i) === 58) {
+    if (s.charCodeAt(i + 1) !== 58) return false;
+    gap = 0;
+    i += 2;
+  }
+  while (i < to) {
+    let v = 0;
+    let digits = 0;
+    let c = s.charCodeAt(i);
+    for (;;) {
+      const h = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+      if (h < 0) break;
+      if (++digits > 4) return false;
+      v = v * 16 + h;
+      if (++i === to) break;
+      c = s.charCodeAt(i);
+    }
+    if (digits === 0 || n === 8) return false;
+    GROUPS[n++] = v;
+    if (i === to) break;
+    if (c !== 58) return false;
+    if (++i === to) return false; // a single ':' at the end
+    if (s.charCodeAt(i) === 58) {
+      if (gap >= 0) return false;
+      gap = n;
+      i++;
+    }
+  }
+  if (gap < 0) {
+    if (n !== 8) return false;
+  } else {
+    if (n > 7) return false;
+    // Move the groups after "::" to the end and fill the gap with zeros.
+    const after = n - gap;
+    for (let k = 0; k < after; k++) GROUPS[7 - k] = GROUPS[n - 1 - k]!;
+    for (let k = gap; k < 8 - after; k++) GROUPS[k] = 0;
+  }
+  for (let k = 0; k < 4; k++) words[k] = (GROUPS[2 * k]! << 16) | GROUPS[2 * k + 1]!;
+  return true;
+}

@@ -1,5 +1,6 @@
 import { ipFromWords, parseIp, type Ip } from '../net/address.js';
 import { KeyedRows, type RowColumns } from '../net/keyed-rows.js';
+import { plainV6Words } from '../net/v6.js';
 import { hashSeed, mixWords } from '../net/word-hash.js';
 
 /**
@@ -84,18 +85,21 @@ export function addressInterner(): (text: string, from: number, to: number) => I
   return (text, from, to) => {
     const n = dottedQuad(text, from, to);
     if (quadOk) return byWords(4, 0, 0, 0, n);
-    if (!plainV6(text, from, to)) return other(text, from, to);
-    const w0 = ((GROUPS[0]! << 16) | GROUPS[1]!) | 0;
-    const w1 = ((GROUPS[2]! << 16) | GROUPS[3]!) | 0;
-    const w2 = ((GROUPS[4]! << 16) | GROUPS[5]!) | 0;
-    const w3 = ((GROUPS[6]! << 16) | GROUPS[7]!) | 0;
+    if (!plainV6Words(text, from, to, WORDS)) return other(text, from, to);
+    const w0 = WORDS[0]!;
+    const w1 = WORDS[1]!;
+    const w2 = WORDS[2]!;
+    const w3 = WORDS[3]!;
     // ::ffff:a.b.c.d in hex: parseIp folds it to the IPv4 address.
     if (w0 === 0 && w1 === 0 && w2 === 0xffff) return byWords(4, 0, 0, 0, w3);
     return byWords(6, w0, w1, w2, w3);
   };
 }
 
-/** Addresses by their text, for the forms plainV6 leaves to parseIp. */
+/** The words plainV6Words read last (one buffer: it runs once per IPv6 failure). */
+const WORDS = new Int32Array(4);
+
+/** Addresses by their text, for the forms plainV6Words leaves to parseIp. */
 function textInterner(): (text: string, from: number, to: number) => Ip | null {
   let bits = 8;
   let keys: string[] = [];
@@ -153,59 +157,6 @@ function textInterner(): (text: string, from: number, to: number) => Ip | null {
     place(h, key, ip);
     return ip;
   };
-}
-
-/** The eight groups plainV6 read last (one buffer: it runs once per IPv6 failure). */
-const GROUPS = new Int32Array(8);
-
-/**
- * Reads `s[from…to)` into GROUPS when it is IPv6 in hex groups alone: one to
- * four hex digits a group, eight groups, or fewer and one "::" that stands for
- * at least one zero group. That is the grammar under which ipaddr.js (and so
- * parseIp) accepts an address without an IPv4 part or a zone, so the groups are
- * the ones parseIp would find. False for anything else, valid or not: the
- * caller then asks parseIp.
- */
-function plainV6(s: string, from: number, to: number): boolean {
-  if (to - from < 2) return false;
-  let n = 0;
-  let gap = -1;
-  let i = from;
-  if (s.charCodeAt(i) === 58) {
-    if (s.charCodeAt(i + 1) !== 58) return false;
-    gap = 0;
-    i += 2;
-  }
-  while (i < to) {
-    let v = 0;
-    let digits = 0;
-    let c = s.charCodeAt(i);
-    for (;;) {
-      const h = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
-      if (h < 0) break;
-      if (++digits > 4) return false;
-      v = v * 16 + h;
-      if (++i === to) break;
-      c = s.charCodeAt(i);
-    }
-    if (digits === 0 || n === 8) return false;
-    GROUPS[n++] = v;
-    if (i === to) break;
-    if (c !== 58) return false;
-    if (++i === to) return false; // a single ':' at the end
-    if (s.charCodeAt(i) === 58) {
-      if (gap >= 0) return false;
-      gap = n;
-      i++;
-    }
-  }
-  if (gap < 0) return n === 8;
-  if (n > 7) return false;
-  // Move the groups after "::" to the end and fill the gap with zeros.
-  const after = n - gap;
-  for (let k = 0; k < after; k++) GROUPS[7 - k] = GROUPS[n - 1 - k]!;
-  for (let k = gap; k < 8 - after; k++) GROUPS[k] = 0;
-  return true;
 }
 
 /**

@@ -8,8 +8,8 @@ describe('parseIp', () => {
     expect(parseIp('2001:DB8:0:0:0:0:0:1')).toMatchObject({ family: 6, text: '2001:db8::1' });
   });
 
-  it('reads IPv6 text exactly as ipaddr.js does, canonical (its own fast path) or not', () => {
-    // ipaddr.js's reading, as parseIp made it before the fast path for RFC 5952 text.
+  it('reads IPv6 text exactly as ipaddr.js does, whether plain hex groups (read without it) or not', () => {
+    // ipaddr.js's reading, as parseIp made it before it read plain hex groups itself.
     const reference = (s: string) => {
       const a = ipaddr.IPv6.parse(s);
       if (a.isIPv4MappedAddress()) return { family: 4, text: a.toIPv4Address().toString() };
