@@ -72,6 +72,27 @@ describe('store', () => {
     expect(store.bans.lastBanEnds().get('198.51.100.1')).toBe(1000);
   });
 
+  it('hands the firewall the entries it parsed before, and what another process wrote anew', () => {
+    const { store, file } = tempStore();
+    const banned = net('2001:db8::7');
+    store.bans.record({ ip: banned, reason: 'r', failures: 5, origin: 'auto', bannedAt: 0, expiresAt: 5000 });
+    const first = store.bans.targets(0);
+    // The recorded entry itself: the minute reconcile parses no entry it has seen.
+    expect(first[0]!.ip).toBe(banned);
+    // Another process (a CLI ban) writes a row this repo never recorded: it is parsed, and kept for next time.
+    const other = openStore(file);
+    other.bans.record({ ip: net('198.51.100.0/24'), reason: 'm', failures: 0, origin: 'manual', bannedAt: 1, expiresAt: null });
+    other.close();
+    const second = store.bans.targets(0);
+    expect(second.map((b) => b.ip.text)).toEqual(['2001:db8::7', '198.51.100.0/24']);
+    expect(second[0]!.ip).toBe(banned);
+    expect(second[1]!.ip.prefix).toBe(24);
+    expect(store.bans.targets(0)[1]!.ip).toBe(second[1]!.ip);
+    // An entry no longer in force is dropped from what is kept.
+    store.bans.unban(store.bans.activeFor(banned)!, 2);
+    expect(store.bans.targets(3).map((b) => b.ip.text)).toEqual(['198.51.100.0/24']);
+  });
+
   it('saves and reads positions', () => {
     const { store } = tempStore();
     expect(store.offsets.get('nginx')).toBeNull();
