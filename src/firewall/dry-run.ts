@@ -26,7 +26,7 @@ function dryNftIo(print: (text: string) => void): NftIo {
   return {
     async check() {},
     async read(_o, mirror) {
-      const members = mirror.view();
+      const members = mirror.listing();
       return members ? { repairs: [], rebuild: [], members, unreadable: new Map() } : null;
     },
     async run(script) {

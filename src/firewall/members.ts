@@ -39,10 +39,6 @@ export interface MemberDiff {
   readonly unreadable: Map<string, number>;
 }
 
-export function memberKey(set: string, net: Cidr): string {
-  return `${set} ${net.text}`;
-}
-
 /**
  * True when a kernel timeout is far enough from the wanted one to be set
  * again. Timeouts are whole seconds and read back rounded down, so a few
@@ -63,22 +59,22 @@ export function diffMembers(
   wanted: readonly Placed[],
   opts: { maxTtlMs?: number } = {},
 ): MemberDiff {
+  // Keyed by the member's text alone (no second string per member); the set is checked on a match.
   const want = new Map<string, Placed>();
-  for (const p of wanted) want.set(memberKey(p.set, p.entry.net), p);
+  for (const p of wanted) want.set(p.entry.net.text, p);
   const refresh: Placed[] = [];
   const remove: { set: string; net: Cidr }[] = [];
   const unreadable = new Map<string, number>();
-  const seen = (key: string, k: KernelMember) => {
-    const p = want.get(key)!;
-    want.delete(key);
+  /** True when `k`, written as `text`, is a wanted member (which is then no longer to add). */
+  const seen = (text: string, k: KernelMember): boolean => {
+    const p = want.get(text);
+    if (p === undefined || p.set !== k.set) return false;
+    want.delete(text);
     if (timeoutDrifted(k.remainingMs, p.entry.ttlMs, opts.maxTtlMs)) refresh.push(p);
+    return true;
   };
   const strangers: KernelMember[] = [];
-  for (const k of kernel) {
-    const key = `${k.set} ${k.text}`;
-    if (want.has(key)) seen(key, k);
-    else strangers.push(k);
-  }
+  for (const k of kernel) if (!seen(k.text, k)) strangers.push(k);
   // Only what matched nothing as written is parsed: a member the kernel writes in another form, or a stranger.
   for (const k of strangers) {
     const net = parseCidr(k.text);
@@ -86,9 +82,7 @@ export function diffMembers(
       unreadable.set(k.set, (unreadable.get(k.set) ?? 0) + 1);
       continue;
     }
-    const key = memberKey(k.set, net);
-    if (want.has(key)) seen(key, k);
-    else remove.push({ set: k.set, net });
+    if (!seen(net.text, k)) remove.push({ set: k.set, net });
   }
   return { add: [...want.values()], refresh, remove, unreadable };
 }

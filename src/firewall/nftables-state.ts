@@ -12,7 +12,8 @@ export interface NftView {
   /** What is wrong that only deleting and recreating the table puts right (a set with other flags, a chain with another hook…). */
   readonly rebuild: string[];
   /** Members of our sets written as addresses or networks (checked against the set's family when compared). */
-  readonly members: KernelMember[];
+  /** Iterable more than once (a dry run lists its mirror lazily). */
+  readonly members: Iterable<KernelMember>;
   /** Sets holding elements that are not one address or network (ranges someone added): flushed and refilled. */
   readonly unreadable: Map<string, number>;
 }
@@ -29,7 +30,8 @@ export function readNftTable(json: string, o: NftOptions): NftView {
     throw new Error('nft -j printed something that is not JSON');
   }
   const items = isObject(doc) && Array.isArray(doc.nftables) ? (doc.nftables as unknown[]) : [];
-  const view: NftView = { repairs: [], rebuild: [], members: [], unreadable: new Map() };
+  const members: KernelMember[] = [];
+  const view: NftView = { repairs: [], rebuild: [], members, unreadable: new Map() };
   const t = `inet ${o.table}`;
 
   const sets = new Map<string, Json>();
@@ -69,7 +71,7 @@ export function readNftTable(json: string, o: NftOptions): NftView {
     let bad = 0;
     for (const e of Array.isArray(body.elem) ? (body.elem as unknown[]) : []) {
       const m = member(s.name, s.family, e);
-      if (m) view.members.push(m);
+      if (m) members.push(m);
       else bad++;
     }
     if (bad) view.unreadable.set(s.name, bad);

@@ -89,7 +89,7 @@ export function createNftablesBackend(
       const unreadable = new Map(view.unreadable);
       for (const [set, n] of diff.unreadable) unreadable.set(set, (unreadable.get(set) ?? 0) + n);
       // A set with foreign elements is flushed and refilled: compare again without its members.
-      if (unreadable.size) diff = diffMembers(view.members.filter((m) => !unreadable.has(m.set)), placed);
+      if (unreadable.size) diff = diffMembers([...view.members].filter((m) => !unreadable.has(m.set)), placed);
       const repairs = [...view.rebuild, ...view.repairs];
       for (const [set, n] of unreadable) repairs.push(`set ${set} held ${n} element(s) that are not addresses or networks of its family`);
       const report: ReconcileReport = {

@@ -27,20 +27,29 @@ export function entriesFor(bans: readonly BanTarget[], now: number): FirewallEnt
  * comparison per network (100k bans would otherwise take minutes).
  */
 class KeptNetworks {
-  private readonly byLength = { 4: new Map<number, Set<string>>(), 6: new Map<number, Set<string>>() };
+  // Parallel arrays rather than a Map iterated per call: this runs once per
+  // ban every minute, and iterating a Map's entries made garbage each time.
+  private readonly lengths = { 4: [] as number[], 6: [] as number[] };
+  private readonly texts = { 4: [] as Set<string>[], 6: [] as Set<string>[] };
 
   add(net: Cidr): void {
-    const lengths = this.byLength[net.family];
-    let texts = lengths.get(net.prefix);
-    if (!texts) lengths.set(net.prefix, (texts = new Set()));
-    texts.add(net.network.text);
+    const lengths = this.lengths[net.family];
+    const i = lengths.indexOf(net.prefix);
+    if (i >= 0) this.texts[net.family][i]!.add(net.network.text);
+    else {
+      lengths.push(net.prefix);
+      this.texts[net.family].push(new Set([net.network.text]));
+    }
   }
 
   covers(net: Cidr): boolean {
-    for (const [length, texts] of this.byLength[net.family]) {
+    const lengths = this.lengths[net.family];
+    const texts = this.texts[net.family];
+    for (let i = 0; i < lengths.length; i++) {
+      const length = lengths[i]!;
       if (length > net.prefix) continue;
       const outer = length === net.prefix ? net : parseCidr(`${net.network.text}/${length}`);
-      if (outer && texts.has(outer.network.text)) return true;
+      if (outer && texts[i]!.has(outer.network.text)) return true;
     }
     return false;
   }

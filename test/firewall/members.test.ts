@@ -74,4 +74,33 @@ describe('Mirror', () => {
     m.forget();
     expect(m.surelyAbsent('v4', net('198.51.100.9'))).toBe(false);
   });
+
+  it('updates in place on reset: members no longer placed are gone, a member moved to another set is there', () => {
+    const now = 1_000_000;
+    const m = new Mirror(() => now);
+    m.reset([want('v4', '198.51.100.1', 10_000), want('v4', '198.51.100.2', 10_000), want('v4', '198.51.100.9', null)]);
+    m.reset([want('v4', '198.51.100.1', 20_000), want('v4net', '198.51.100.9', null)]);
+    expect(m.view()!.map((x) => [x.set, x.text, x.remainingMs])).toEqual([
+      ['v4', '198.51.100.1', 20_000],
+      ['v4net', '198.51.100.9', null],
+    ]);
+    expect(m.surelyAbsent('v4', net('198.51.100.2'))).toBe(true);
+    // In another set than the one asked about: surely not in this one.
+    expect(m.surelyAbsent('v4', net('198.51.100.9'))).toBe(true);
+    expect(m.surelyAbsent('v4net', net('198.51.100.9'))).toBe(false);
+    // A removal from a set the member is not in leaves it.
+    m.applied([], [{ set: 'v4', net: net('198.51.100.9') }]);
+    expect(m.surelyAbsent('v4net', net('198.51.100.9'))).toBe(false);
+  });
+
+  it('lists lazily, anew at each pass, as the kernel would at that moment', () => {
+    let now = 1_000_000;
+    const m = new Mirror(() => now);
+    expect(m.listing()).toBeNull();
+    m.reset([want('v4', '198.51.100.1', 10_000), want('v6', '2001:db8::1', 60_000)]);
+    const listing = m.listing()!;
+    expect([...listing].map((x) => x.remainingMs)).toEqual([10_000, 60_000]);
+    now += 20_000;
+    expect([...listing].map((x) => [x.text, x.remainingMs])).toEqual([['2001:db8::1', 40_000]]);
+  });
 });
