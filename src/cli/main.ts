@@ -8,6 +8,7 @@ import { packageRoot } from '../paths.js';
 import { CAUSES, FORMAT_NAMES } from '../signatures/index.js';
 import { processIo, type Io } from './io.js';
 import { LIST_SORTS } from './list-sorts.js';
+import { favourMemoryOverSpeed } from './memory-first.js';
 
 const CONFIG_HELP = 'config file (YAML or JSON; default /etc/blocker/config.yaml)';
 
@@ -203,7 +204,9 @@ function invokedDirectly(): boolean {
 
 /** What the `blocker` binary does (bin.ts): runs the process's command line and exits with its code. */
 export function runAsProgram(): void {
-  main(process.argv.slice(2)).then(
+  const argv = process.argv.slice(2);
+  if (argv[0] === 'watch') favourMemoryOverSpeed();
+  main(argv).then(
     (code) => process.exit(code),
     (err: unknown) => {
       process.stderr.write(`blocker: internal error (please report): ${(err as Error).stack ?? String(err)}\n`);

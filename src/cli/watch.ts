@@ -10,6 +10,7 @@ import { openStore } from '../store/store.js';
 import { watchObservers } from './watch-observers.js';
 import { onStopSignal } from './stop-signals.js';
 import { batchWrites } from './write-batch.js';
+import { collectGarbage } from './memory-first.js';
 
 /**
  * How long the daemon lets SQLite wait for another process's write lock
@@ -84,7 +85,8 @@ async function watch(
     clock: Date.now,
     pollMs: cfg.watch.pollInterval,
     summaryEveryMs: cfg.watch.summaryEvery,
-    events: observers.events,
+    // After the minute's reconcile, its garbage goes at once (see collectGarbage).
+    events: [...observers.events, { reconciled: () => collectGarbage() }],
     reconcileEveryMs: cfg.firewall.reconcileEvery,
   });
   let current = cfg;
