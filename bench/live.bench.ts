@@ -258,7 +258,7 @@ export async function run(
   if (after) {
     out(
       `over the next 65 s, still idle: RSS between ${after.low.toFixed(0)} and ${after.high.toFixed(0)} MB ` +
-        "(the firewall reconcile each minute reads every ban back; the watcher collects its garbage right after)",
+        "(the firewall reconcile each minute reads every ban back; the watcher collects its garbage a second later)",
     );
   }
   return phases;

@@ -85,8 +85,9 @@ async function watch(
     clock: Date.now,
     pollMs: cfg.watch.pollInterval,
     summaryEveryMs: cfg.watch.summaryEvery,
-    // After the minute's reconcile, its garbage goes at once (see collectGarbage).
-    events: [...observers.events, { reconciled: () => collectGarbage() }],
+    // After the minute's reconcile, its garbage goes (see collectGarbage). A moment later: the
+    // `nft` child's streams and promises let go of its output only after the reconcile returns.
+    events: [...observers.events, { reconciled: () => void setTimeout(collectGarbage, 1000).unref() }],
     reconcileEveryMs: cfg.firewall.reconcileEvery,
   });
   let current = cfg;
