@@ -40,8 +40,17 @@ export function collectGarbage(): void {
   collect?.();
 }
 
-/** V8's own full collection, made reachable the only way Node allows: a flag, then a fresh context's `gc`. */
-function exposeGc(): () => void {
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
+/**
+ * V8's own full collection, made reachable the only way Node allows: a flag,
+ * then a fresh context's `gc`. Null where that does not work (a Node that
+ * changed it): the daemon then runs as it would without, never fails for it.
+ */
+function exposeGc(): (() => void) | null {
+  try {
+    setFlagsFromString('--expose-gc');
+    const gc: unknown = runInNewContext('gc');
+    return typeof gc === 'function' ? (gc as () => void) : null;
+  } catch {
+    return null;
+  }
 }
