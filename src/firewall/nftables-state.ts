@@ -11,8 +11,10 @@ export interface NftView {
   readonly repairs: string[];
   /** What is wrong that only deleting and recreating the table puts right (a set with other flags, a chain with another hook…). */
   readonly rebuild: string[];
-  /** Members of our sets written as addresses or networks (checked against the set's family when compared). */
-  /** Iterable more than once (a dry run lists its mirror lazily). */
+  /**
+   * Members of our sets written as addresses or networks (checked against the
+   * set's family when compared); iterable more than once (a dry run lists its mirror lazily).
+   */
   readonly members: Iterable<KernelMember>;
   /** Sets holding elements that are not one address or network (ranges someone added): flushed and refilled. */
   readonly unreadable: Map<string, number>;

@@ -107,11 +107,11 @@ export function bansRepo(db: Db) {
     /**
      * What the firewall needs of each ban in force at `now` (its entry and
      * when it ends), in the order they were recorded. The daemon reconciles
-     * every minute: each entry parsed by the previous call is taken again
-     * (as is each entry recorded since) rather than parsed anew, and rows are read one at a time, so that what
-     * outlives the read is one small object per ban (with 15k bans, reading
-     * them all and parsing each made 10 MB, enough to grow the heap by as much
-     * for several seconds every minute).
+     * every minute: each entry parsed by the previous call (or recorded
+     * since) is taken again rather than parsed anew, and rows are read one at
+     * a time, so that what outlives the read is one small object per ban
+     * (with 15k bans, reading them all and parsing each made 10 MB, enough to
+     * grow the heap by as much for several seconds every minute).
      */
     targets(now: number): BanTarget[] {
       const out: BanTarget[] = [];
