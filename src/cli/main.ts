@@ -207,12 +207,29 @@ export function runAsProgram(): void {
   const argv = process.argv.slice(2);
   if (argv[0] === 'watch') favourMemoryOverSpeed();
   main(argv).then(
-    (code) => process.exit(code),
+    (code) => exitOnceWritten(code),
     (err: unknown) => {
       process.stderr.write(`blocker: internal error (please report): ${(err as Error).stack ?? String(err)}\n`);
       process.exit(1);
     },
   );
+}
+
+/**
+ * Exits once stdout and stderr have handed everything to the kernel. Writes to
+ * a pipe are asynchronous, and process.exit drops what is still queued:
+ * `blocker check --json … | jq` got only the first 64 KiB of the report.
+ */
+function exitOnceWritten(code: number): void {
+  let waiting = 2;
+  const done = () => {
+    if (--waiting === 0) process.exit(code);
+  };
+  for (const stream of [process.stdout, process.stderr]) {
+    // A reader that went away (`| head`) is not an error of ours: nothing more can be written.
+    stream.once('error', () => process.exit(code));
+    stream.write('', done);
+  }
 }
 
 if (invokedDirectly()) runAsProgram();

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -172,5 +173,29 @@ describe('blocker check as a diagnosis tool', () => {
     writeFileSync(quiet, `${stamp(T0)} [notice] 100#100: signal process started\n`.repeat(3));
     const r = await cli('check', '-c', config, '--json', quiet);
     expect(JSON.parse(r.out).diagnoses[0]).toMatchObject({ code: 'no-failures', message: expect.stringContaining('error_log … info;') });
+  });
+});
+
+describe('blocker check as a program', () => {
+  it('writes a report bigger than a pipe holds whole before it exits', async () => {
+    // One failure each from 4000 addresses: a --json report of several hundred KiB.
+    const lines: string[] = [];
+    for (let i = 0; i < 4000; i++) lines.push(nginx(T0 + i * s, `198.51.${100 + (i >> 8)}.${i & 255}`));
+    const log = join(dir, 'many.log');
+    writeFileSync(log, lines.join('\n') + '\n');
+    const child = spawn(process.execPath, [join(import.meta.dirname, '../../dist/src/cli/main.js'), 'check', '-c', config, '--json', log], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // Not read at first, so the pipe fills and the program has output queued when it is done.
+    child.stdout.pause();
+    await new Promise((r) => setTimeout(r, 500));
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.stdout.resume();
+    const code = await new Promise((r) => child.on('close', r));
+    const out = Buffer.concat(chunks).toString();
+    expect(code).toBe(0);
+    expect(out.length).toBeGreaterThan(256 * 1024);
+    expect((JSON.parse(out) as { ips: unknown[] }).ips).toHaveLength(4000);
   });
 });
