@@ -68,7 +68,11 @@ async function readingHalf(log: GeneratedLog, format: BenchFormat): Promise<stri
     let results = 0;
     const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
-    await readMatches([log.path], format, Date.now(), { line: () => void lines++, result: () => void results++ });
+    await readMatches([log.path], format, Date.now(), {
+      lines: (n) => void (lines += n),
+      failure: () => void results++,
+      unparsable: () => void results++,
+    });
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const cpu = process.cpuUsage(cpu0);
     if (lines !== log.lines || results < log.failures) throw new Error(`readMatches read the ${format} log wrong: ${lines} lines, ${results} results`);

@@ -1,6 +1,6 @@
 import type { Ip } from '../net/address.js';
 import { CAUSES, type Cause } from '../signatures/causes.js';
-import { UNPARSABLE, UNTRUSTED, type MatchResult } from '../signatures/types.js';
+import type { MatchResult } from '../signatures/types.js';
 
 /**
  * What a worker found in one piece of a file, in one transferable buffer:
@@ -88,31 +88,33 @@ export class RecordWriter {
   }
 }
 
-/**
- * The results of MatchRecords in order, as the signature gave them: the same
- * UNPARSABLE/UNTRUSTED values, and each address as an Ip from `ipOf`.
- */
+/** What forEachRecord hands on: a result as its parts, so that no object is made per line. */
+export interface RecordVisitor {
+  /** A failure; `time` null when the line had none of its own. */
+  failure(index: number, time: number | null, ip: Ip, reason: string, cause: Cause): void;
+  /** A line recognised but not used: its address is invalid, or it is not trusted to be the server's own. */
+  unparsable(index: number, untrusted: boolean): void;
+}
+
+/** The results of MatchRecords in order, as the signature gave them, each address as an Ip from `ipOf`. */
 export function forEachRecord(
   records: MatchRecords,
   ipOf: (family: 4 | 6, w0: number, w1: number, w2: number, w3: number) => Ip,
-  onResult: (index: number, r: Exclude<MatchResult, null>) => void,
+  visit: RecordVisitor,
 ): void {
   const i32 = new Int32Array(records.buffer);
   const f64 = new Float64Array(records.buffer);
+  const reasons = records.reasons;
   for (let k = 0; k < records.count; k++) {
     const o = k * STRIDE;
     const flags = i32[o + 3]!;
     const kind = flags & 3;
     if (kind !== FAILURE) {
-      onResult(i32[o + 2]!, kind === KIND_UNTRUSTED ? UNTRUSTED : UNPARSABLE);
+      visit.unparsable(i32[o + 2]!, kind === KIND_UNTRUSTED);
       continue;
     }
     const time = f64[o >> 1]!;
-    onResult(i32[o + 2]!, {
-      time: Number.isNaN(time) ? null : time,
-      ip: ipOf(flags & 4 ? 6 : 4, i32[o + 4]!, i32[o + 5]!, i32[o + 6]!, i32[o + 7]!),
-      reason: records.reasons[i32[o + 8]!]!,
-      cause: CAUSES[flags >> 3]!,
-    });
+    const ip = ipOf(flags & 4 ? 6 : 4, i32[o + 4]!, i32[o + 5]!, i32[o + 6]!, i32[o + 7]!);
+    visit.failure(i32[o + 2]!, Number.isNaN(time) ? null : time, ip, reasons[i32[o + 8]!]!, CAUSES[flags >> 3]!);
   }
 }

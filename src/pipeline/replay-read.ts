@@ -4,17 +4,24 @@ import type { Readable } from 'node:stream';
 import type { AutoSignature } from '../signatures/auto.js';
 import { createSignature, type FormatName, type SignatureSpec } from '../signatures/index.js';
 import { wordsInterner } from '../signatures/memo.js';
-import type { MatchResult, Signature } from '../signatures/types.js';
+import type { Ip } from '../net/address.js';
+import type { Cause } from '../signatures/causes.js';
+import type { Signature } from '../signatures/types.js';
 import { forEachLine } from '../sources/read-lines.js';
-import { forEachRecord } from './match-records.js';
+import { forEachRecord, type RecordVisitor } from './match-records.js';
 import { readInPieces, ReplayWorkers } from './parallel-read.js';
 
-/** Where the reading half of a replay sends what it finds. */
+/**
+ * Where the reading half of a replay sends what it finds. A result comes as
+ * its parts, not as an object: a big log has a million of them.
+ */
 export interface MatchSink {
-  /** Every line read, matched or not. */
-  line(): void;
-  /** A line a signature recognised: a failure, or an unparsable/untrusted one. */
-  result(format: string, r: Exclude<MatchResult, null>): void;
+  /** `n` more lines read, matched or not; counted before any result of theirs. */
+  lines(n: number): void;
+  /** A failure a signature recognised (`time` null: the line had none). */
+  failure(format: string, time: number | null, ip: Ip, reason: string, cause: Cause): void;
+  /** A line a signature recognised whose address is invalid, or that is not trusted to be the server's own. */
+  unparsable(format: string, untrusted: boolean): void;
   /** Bytes read so far, over all files. */
   bytes?(total: number): void;
 }
@@ -96,13 +103,16 @@ async function lineByLine(file: string, sig: Signature, sink: MatchSink, bytesBe
   let held: string | null = null;
   const take = (line: string, next: string | undefined): void => {
     const r = sig.match(line, next);
-    if (r !== null) sink.result(auto ? (auto.lastMatchedBy ?? 'auto') : sig.name, r);
+    if (r === null) return;
+    const format = auto ? (auto.lastMatchedBy ?? 'auto') : sig.name;
+    if ('unparsable' in r) sink.unparsable(format, r.untrusted === true);
+    else sink.failure(format, r.time, r.ip, r.reason, r.cause);
   };
   const onBytes = sink.bytes;
   const bytes = await forEachLine(
     file,
     (line) => {
-      sink.line();
+      sink.lines(1);
       if (held !== null) take(held, line);
       held = line;
     },
@@ -117,21 +127,15 @@ async function lineByLine(file: string, sig: Signature, sink: MatchSink, bytesBe
 
 async function inWorkers(workers: ReplayWorkers, file: string, sink: MatchSink, bytesBefore: number, pieceBytes: number, ahead: number): Promise<number> {
   const ipOf = wordsInterner();
+  let format = '';
+  const visit: RecordVisitor = {
+    failure: (_, time, ip, reason, cause) => sink.failure(format, time, ip, reason, cause),
+    unparsable: (_, untrusted) => sink.unparsable(format, untrusted),
+  };
   return readInPieces(workers, file, pieceBytes, ahead, (records, endOffset) => {
-    const counted = counter(sink);
-    forEachRecord(records, ipOf, (i, r) => {
-      counted(i + 1);
-      sink.result(records.format, r);
-    });
-    counted(records.lines);
+    format = records.format;
+    sink.lines(records.lines);
+    forEachRecord(records, ipOf, visit);
     sink.bytes?.(bytesBefore + endOffset);
   });
-}
-
-/** Calls sink.line() up to a running total, so each line is counted before its result. */
-function counter(sink: MatchSink): (total: number) => void {
-  let done = 0;
-  return (total) => {
-    for (; done < total; done++) sink.line();
-  };
 }

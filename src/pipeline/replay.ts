@@ -1,10 +1,10 @@
 import type { Readable } from 'node:stream';
-import { emptyState, observe, prune, type Decision, type Observation, type PolicyRules } from '../policy/thresholds.js';
+import { emptyState, observe, prune, type Decision, type PolicyRules } from '../policy/thresholds.js';
 import { CAUSES, type Cause } from '../signatures/causes.js';
 import type { FormatName, SignatureSpec } from '../signatures/index.js';
-import type { MatchResult } from '../signatures/types.js';
+import type { Ip } from '../net/address.js';
 import { AddressTally } from './address-tally.js';
-import { readMatches } from './replay-read.js';
+import { readMatches, type MatchSink } from './replay-read.js';
 
 export interface ReplayBan {
   ip: string;
@@ -82,6 +82,19 @@ const ROW = CAUSES.length + 1;
  * knowing the line after it, as the daemon does within a batch.
  */
 export async function replay(files: readonly string[], opts: ReplayOptions): Promise<ReplayReport> {
+  const counter = replayCounter(opts.rules);
+  const progress = opts.onProgress;
+  const sink: MatchSink = progress ? { ...counter.sink, bytes: (b: number) => progress(b, counter.lines()) } : counter.sink;
+  await readMatches(files, opts.spec ?? 'auto', opts.now ?? Date.now(), sink, { stdin: opts.stdin });
+  return counter.report();
+}
+
+/**
+ * The counting half of a replay: a sink that counts what the reading half
+ * finds and runs the policy on each failure at its own time, and the report
+ * once everything has been read.
+ */
+export function replayCounter(rules: PolicyRules): { sink: MatchSink; lines: () => number; report: () => ReplayReport } {
   const byCause = new Array<number>(CAUSES.length).fill(0);
   const tally = new AddressTally(ROW);
   const formats: Record<string, FormatCounts> = {};
@@ -102,8 +115,6 @@ export async function replay(files: readonly string[], opts: ReplayOptions): Pro
     to: null,
   };
   const state = emptyState();
-  const spec = opts.spec ?? 'auto';
-  const now = opts.now ?? Date.now();
   let clock = 0;
   // The policy forgets what can no longer matter, as the daemon does every tick, so its
   // tables hold about a findTime of addresses rather than the whole log's (and stay in
@@ -111,66 +122,64 @@ export async function replay(files: readonly string[], opts: ReplayOptions): Pro
   let newest = Number.NEGATIVE_INFINITY;
   let prunedAt = Number.NEGATIVE_INFINITY;
 
-  const countsFor = (name: string): FormatCounts => (formats[name] ??= { matched: 0, unparsable: 0, untrusted: 0 });
+  // Formats change rarely (one per file, or per line with auto): the last one's counts are kept at hand.
+  let format = '';
+  let counts: FormatCounts = { matched: 0, unparsable: 0, untrusted: 0 };
+  const countsFor = (name: string): FormatCounts => {
+    if (name !== format) {
+      format = name;
+      counts = formats[name] ??= { matched: 0, unparsable: 0, untrusted: 0 };
+    }
+    return counts;
+  };
 
-  /** One recognised line: counted, and a failure handed to the policy at its own time. */
-  const consume = (format: string, r: Exclude<MatchResult, null>): void => {
-    const counts = countsFor(format);
-    if ('unparsable' in r) {
-      report.unparsable++;
-      counts.unparsable++;
-      if (r.untrusted) {
-        report.untrusted++;
-        counts.untrusted++;
-      }
-      return;
+  const unparsable = (name: string, untrusted: boolean): void => {
+    const c = countsFor(name);
+    report.unparsable++;
+    c.unparsable++;
+    if (untrusted) {
+      report.untrusted++;
+      c.untrusted++;
     }
+  };
+
+  /** A failure, counted and handed to the policy at its own time. */
+  const failure = (name: string, time: number | null, ip: Ip, reason: string, cause: Cause): void => {
     report.matched++;
-    counts.matched++;
-    if (r.time === null) report.undated++;
+    countsFor(name).matched++;
+    if (time === null) report.undated++;
     else {
-      clock = r.time;
-      if (report.from === null || r.time < report.from) report.from = r.time;
-      if (report.to === null || r.time > report.to) report.to = r.time;
+      clock = time;
+      if (report.from === null || time < report.from) report.from = time;
+      if (report.to === null || time > report.to) report.to = time;
     }
-    const ci = CAUSE_INDEX[r.cause];
+    const ci = CAUSE_INDEX[cause];
     byCause[ci]!++;
-    tally.bump(r.ip, ci, ROW - 1);
-    const at = r.time ?? clock;
-    // A dated failure is already an observation: one object fewer per failure.
-    const ev: Observation = r.time !== null ? (r as Observation) : { ip: r.ip, time: at, reason: r.reason, cause: r.cause };
-    const decided = observe(state, opts.rules, ev, at);
+    tally.bump(ip, ci, ROW - 1);
+    const at = time ?? clock;
+    const decided = observe(state, rules, { ip, time: at, reason, cause }, at);
     for (let i = 0; i < decided.length; i++) record(report, decided[i]!);
     if (at > newest) {
       newest = at;
-      if (newest - prunedAt >= opts.rules.findTime) {
-        prune(state, opts.rules, newest, opts.rules.findTime);
+      if (newest - prunedAt >= rules.findTime) {
+        prune(state, rules, newest, rules.findTime);
         prunedAt = newest;
       }
     }
   };
 
-  const progress = opts.onProgress;
-  await readMatches(
-    files,
-    spec,
-    now,
-    {
-      line: () => void report.lines++,
-      result: consume,
-      ...(progress ? { bytes: (b: number) => progress(b, report.lines) } : {}),
-    },
-    { stdin: opts.stdin },
-  );
+  const finish = (): ReplayReport => {
+    for (const [i, c] of CAUSES.entries()) report.byCause[c] = byCause[i]!;
+    report.ips = [...tally.entries()].map(([ip, counts]) => {
+      const causes: Partial<Record<Cause, number>> = {};
+      for (const [i, c] of CAUSES.entries()) if (counts[i]) causes[c] = counts[i];
+      return { ip: ip.text, failures: counts[ROW - 1]!, causes };
+    });
+    report.ips.sort((a, b) => b.failures - a.failures || (a.ip < b.ip ? -1 : 1));
+    return report;
+  };
 
-  for (const [i, c] of CAUSES.entries()) report.byCause[c] = byCause[i]!;
-  report.ips = [...tally.entries()].map(([ip, counts]) => {
-    const causes: Partial<Record<Cause, number>> = {};
-    for (const [i, c] of CAUSES.entries()) if (counts[i]) causes[c] = counts[i];
-    return { ip: ip.text, failures: counts[ROW - 1]!, causes };
-  });
-  report.ips.sort((a, b) => b.failures - a.failures || (a.ip < b.ip ? -1 : 1));
-  return report;
+  return { sink: { lines: (n) => void (report.lines += n), failure, unparsable }, lines: () => report.lines, report: finish };
 }
 
 function record(report: ReplayReport, d: Decision): void {
