@@ -7,16 +7,41 @@
  * the hour, so adding within an hour is exact.)
  */
 export function slashedLocalTimeParser(): (text: string, at?: number) => number | null {
+  const clock = localClock();
+  return (text, at = 0) =>
+    clock(
+      twoDigits(text, at),
+      twoDigits(text, at + 2),
+      twoDigits(text, at + 5),
+      twoDigits(text, at + 8),
+      twoDigits(text, at + 11),
+      twoDigits(text, at + 14),
+      twoDigits(text, at + 17),
+    );
+}
+
+/** slashedLocalTimeParser for the stamp at `buf[at…]` of an ASCII line read as bytes. */
+export function slashedLocalTimeBytesParser(): (buf: Uint8Array, at: number) => number | null {
+  const clock = localClock();
+  return (buf, at) =>
+    clock(
+      twoDigitBytes(buf, at),
+      twoDigitBytes(buf, at + 2),
+      twoDigitBytes(buf, at + 5),
+      twoDigitBytes(buf, at + 8),
+      twoDigitBytes(buf, at + 11),
+      twoDigitBytes(buf, at + 14),
+      twoDigitBytes(buf, at + 17),
+    );
+}
+
+/** Local date and time fields (-1: not two digits) to ms since the epoch, remembering the current hour's start. */
+function localClock(): (century: number, yy: number, mo: number, d: number, h: number, mi: number, s: number) => number | null {
   let lastHour = -1;
   let hourStart: number | null = null;
-  return (text, at = 0) => {
-    const y = twoDigits(text, at) * 100 + twoDigits(text, at + 2);
-    const mo = twoDigits(text, at + 5);
-    const d = twoDigits(text, at + 8);
-    const h = twoDigits(text, at + 11);
-    const mi = twoDigits(text, at + 14);
-    const s = twoDigits(text, at + 17);
-    if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60) return null;
+  return (century, yy, mo, d, h, mi, s) => {
+    const y = century * 100 + yy;
+    if (century < 0 || yy < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60) return null;
     const hour = ((y * 100 + mo) * 100 + d) * 100 + h;
     if (hour !== lastHour) {
       lastHour = hour;
@@ -36,5 +61,12 @@ export function slashedLocalTimeParser(): (text: string, at?: number) => number 
 function twoDigits(text: string, i: number): number {
   const a = text.charCodeAt(i) - 48;
   const b = text.charCodeAt(i + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+/** twoDigits for bytes (past the end a Uint8Array reads undefined, which compares false too). */
+function twoDigitBytes(buf: Uint8Array, i: number): number {
+  const a = buf[i]! - 48;
+  const b = buf[i + 1]! - 48;
   return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
 }

@@ -59,6 +59,6 @@ describe('nginx and go signatures, differential', () => {
   it('go gives exactly the recorded results', () => {
     const { digest, tally } = run(() => createSignature('go', { now: NOW }));
     expect(tally).toEqual({ N: 213009, U: 4188, T: 6553, F: 27159 });
-    expect(digest).toBe('58193e1a40361a261f58c5ad040285504e0f78899bafde0502976c6b4960d0c6');
+    expect(digest).toBe('13d482d9f7e40f0e76405c24a793fcb1dae0bfa707b5fd1a0040b5890650efef');
   });
 });
