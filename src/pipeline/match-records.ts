@@ -1,6 +1,6 @@
 import type { Ip } from '../net/address.js';
 import { CAUSES, type Cause } from '../signatures/causes.js';
-import type { MatchResult } from '../signatures/types.js';
+import type { ByteFailure, MatchResult } from '../signatures/types.js';
 
 /**
  * What a worker found in one piece of a file, in one transferable buffer:
@@ -35,6 +35,40 @@ export class RecordWriter {
   private readonly reasonIds = new Map<string, number>();
 
   add(index: number, r: Exclude<MatchResult, null>): void {
+    if ('unparsable' in r) {
+      const o = this.row(index);
+      this.f64[o >> 1] = NaN;
+      this.i32[o + 3] = r.untrusted ? KIND_UNTRUSTED : KIND_UNPARSABLE;
+      return;
+    }
+    const ip = r.ip;
+    this.failure(index, r.time, ip.family, ip.w0, ip.w1, ip.w2, ip.w3, r.reason, r.cause);
+  }
+
+  /** A failure as a signature's byte path gave it (Signature.matchBytes). */
+  addBytes(index: number, f: ByteFailure): void {
+    this.failure(index, f.time, f.family, f.w0, f.w1, f.w2, f.w3, f.reason, f.cause);
+  }
+
+  private failure(index: number, time: number | null, family: 4 | 6, w0: number, w1: number, w2: number, w3: number, reason: string, cause: Cause): void {
+    const o = this.row(index);
+    this.f64[o >> 1] = time ?? NaN;
+    this.i32[o + 3] = FAILURE | (family === 6 ? 4 : 0) | (CAUSE_INDEX.get(cause)! << 3);
+    this.i32[o + 4] = w0;
+    this.i32[o + 5] = w1;
+    this.i32[o + 6] = w2;
+    this.i32[o + 7] = w3;
+    let id = this.reasonIds.get(reason);
+    if (id === undefined) {
+      id = this.reasons.length;
+      this.reasons.push(reason);
+      this.reasonIds.set(reason, id);
+    }
+    this.i32[o + 8] = id;
+  }
+
+  /** A new record for line `index`: where its numbers start in i32. */
+  private row(index: number): number {
     if (this.count * STRIDE === this.i32.length) {
       const grown = new Int32Array(this.i32.length * 2);
       grown.set(this.i32);
@@ -43,24 +77,7 @@ export class RecordWriter {
     }
     const o = this.count++ * STRIDE;
     this.i32[o + 2] = index;
-    if ('unparsable' in r) {
-      this.f64[o >> 1] = NaN;
-      this.i32[o + 3] = r.untrusted ? KIND_UNTRUSTED : KIND_UNPARSABLE;
-      return;
-    }
-    this.f64[o >> 1] = r.time ?? NaN;
-    this.i32[o + 3] = FAILURE | (r.ip.family === 6 ? 4 : 0) | (CAUSE_INDEX.get(r.cause)! << 3);
-    this.i32[o + 4] = r.ip.w0;
-    this.i32[o + 5] = r.ip.w1;
-    this.i32[o + 6] = r.ip.w2;
-    this.i32[o + 7] = r.ip.w3;
-    let id = this.reasonIds.get(r.reason);
-    if (id === undefined) {
-      id = this.reasons.length;
-      this.reasons.push(r.reason);
-      this.reasonIds.set(r.reason, id);
-    }
-    this.i32[o + 8] = id;
+    return o;
   }
 
   /**

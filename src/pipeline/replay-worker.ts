@@ -33,7 +33,7 @@ port.on('message', (task: PieceTask) => {
       const region = readRegion(fd, task.start, task.end, task.size, scratch);
       // Kept for the next piece (the lines are decoded into strings of their own, so nothing points into it).
       if (region.buf.buffer !== scratch?.buffer) scratch = Buffer.from(region.buf.buffer, region.buf.byteOffset);
-      const lines = matchRegion(region, sig, (i, r) => out.add(i, r));
+      const lines = matchRegion(region, sig, out);
       reply = { seq: task.seq, records: out.finish(sig.name, lines, task.reuse) };
     } finally {
       closeSync(fd);

@@ -1,5 +1,6 @@
 import { parseIp, type Ip } from '../net/address.js';
 import { causeOf, type Cause } from './causes.js';
+import { goBytesMatcher } from './go-bytes.js';
 import { addressInterner, memo, memoParseIp } from './memo.js';
 import { slashedLocalTimeParser } from './log-time.js';
 import { serverWrittenPart, startsWithSlashedStamp, type SignatureOptions } from './options.js';
@@ -75,6 +76,7 @@ export function createGoSignature(opts: SignatureOptions): Signature {
 
   return {
     name: 'go',
+    matchBytes: goBytesMatcher(GO_MARKER, causeOfReason),
     match(line: string, next?: string): MatchResult {
       // The common shape, "YYYY/MM/DD HH:MM:SS http: TLS handshake error from …", parsed by hand.
       if (startsWithSlashedStamp(line) && line.startsWith(GO_MARKER, 20)) {

@@ -1,6 +1,7 @@
 import { causeOf, causeOfAll, type Cause } from './causes.js';
 import { slashedLocalTimeParser } from './log-time.js';
 import { addressInterner, memoAt, memoParseIp } from './memo.js';
+import { nginxBytesMatcher } from './nginx-bytes.js';
 import { opensslReasons } from './openssl.js';
 import { startsWithSlashedStamp, type SignatureOptions } from './options.js';
 import { syslogPrefixParser } from './syslog-prefix.js';
@@ -130,6 +131,8 @@ export function createNginxSignature(opts: SignatureOptions): Signature {
 
   return {
     name: 'nginx',
+    // The pid check needs the text path; without it, the common lines are read in place.
+    ...(opts.isNginxWorker ? {} : { matchBytes: nginxBytesMatcher(reasonOfMessage) }),
     match(line: string, next?: string): MatchResult {
       let record = line;
       if (!startsWithSlashedStamp(line)) {

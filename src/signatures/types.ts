@@ -47,6 +47,35 @@ export interface Signature {
    * server wrote a newline inside it, which an attacker may have put there.
    */
   match(line: string, next?: string): MatchResult;
+  /**
+   * Optional: the same judgement on an ASCII line still in its read buffer,
+   * `buf[start…end)` (without its newline), with the physical line after it at
+   * `buf[nextStart…nextEnd)` (nextStart -1: none yet). Writes a failure into
+   * `out` and answers one of the BYTES_* codes; BYTES_DEFER when the line is
+   * not of the common shape it reads, and the caller must decode it and ask
+   * match(). Whatever it answers, match() would have answered the same: a
+   * big log then costs no string per line.
+   */
+  matchBytes?(buf: Buffer, start: number, end: number, nextStart: number, nextEnd: number, out: ByteFailure): number;
+}
+
+/** What matchBytes answers: not a failure line, a failure (in `out`), UNPARSABLE, UNTRUSTED, or ask match(). */
+export const BYTES_NONE = 0;
+export const BYTES_FAILURE = 1;
+export const BYTES_UNPARSABLE = 2;
+export const BYTES_UNTRUSTED = 3;
+export const BYTES_DEFER = -1;
+
+/** A failure as matchBytes writes it: the address as its words, with no Ip made. */
+export interface ByteFailure {
+  time: number | null;
+  family: 4 | 6;
+  w0: number;
+  w1: number;
+  w2: number;
+  w3: number;
+  reason: string;
+  cause: Cause;
 }
 
 export function isFailure(r: MatchResult): r is Failure {

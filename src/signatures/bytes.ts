@@ -1,0 +1,148 @@
+import { plainV6Words } from '../net/v6.js';
+import type { ByteFailure } from './types.js';
+
+/*
+ * What the signatures' byte paths (Signature.matchBytes) share: reading an
+ * ASCII line in place in its read buffer. On ASCII a byte is a character, so
+ * each helper answers exactly what its text counterpart answers on the
+ * decoded line.
+ */
+
+/** An ASCII constant as bytes, to compare in place with bytesAt. */
+export function asciiBytes(text: string): Uint8Array {
+  return new Uint8Array(Buffer.from(text, 'latin1'));
+}
+
+/** Whether `buf` holds `want` at `at`. */
+export function bytesAt(buf: Uint8Array, at: number, want: Uint8Array): boolean {
+  for (let i = 0; i < want.length; i++) if (buf[at + i] !== want[i]) return false;
+  return true;
+}
+
+/** Whether `want` occurs within buf[from…to). */
+export function bytesWithin(buf: Uint8Array, from: number, to: number, want: Uint8Array): boolean {
+  const first = want[0]!;
+  for (let i = from; i + want.length <= to; i++) if (buf[i] === first && bytesAt(buf, i, want)) return true;
+  return false;
+}
+
+export function isDigitByte(c: number | undefined): boolean {
+  return c !== undefined && c >= 48 && c <= 57;
+}
+
+/** startsWithSlashedStamp (options.ts) for the line buf[s…e). */
+export function slashedStampAt(buf: Uint8Array, s: number, e: number): boolean {
+  return (
+    e - s >= 19 &&
+    buf[s + 4] === 47 &&
+    buf[s + 7] === 47 &&
+    buf[s + 10] === 32 &&
+    buf[s + 13] === 58 &&
+    buf[s + 16] === 58 &&
+    isDigitByte(buf[s]) &&
+    isDigitByte(buf[s + 3]) &&
+    isDigitByte(buf[s + 18])
+  );
+}
+
+/**
+ * The address at buf[from…to) as its words in `out`, read as addressInterner
+ * (memo.ts) reads it: a strict dotted quad, or IPv6 in hex groups alone (with
+ * ::ffff:a.b.c.d in hex folded to IPv4). False for every other form, valid or
+ * not: the caller then leaves the line to the text path, which knows them all.
+ */
+export function addressWords(buf: Buffer, from: number, to: number, out: ByteFailure): boolean {
+  const n = dottedQuadBytes(buf, from, to);
+  if (quadOk) {
+    setV4(out, n);
+    return true;
+  }
+  // Rarer (a fifth of a busy log's addresses): read as text by the one IPv6 reader there is.
+  if (to - from > 45 || !plainV6Words(buf.toString('latin1', from, to), 0, to - from, WORDS)) return false;
+  const w0 = WORDS[0]!;
+  const w1 = WORDS[1]!;
+  const w2 = WORDS[2]!;
+  if (w0 === 0 && w1 === 0 && w2 === 0xffff) setV4(out, WORDS[3]!);
+  else {
+    out.family = 6;
+    out.w0 = w0;
+    out.w1 = w1;
+    out.w2 = w2;
+    out.w3 = WORDS[3]!;
+  }
+  return true;
+}
+
+function setV4(out: ByteFailure, n: number): void {
+  out.family = 4;
+  out.w0 = 0;
+  out.w1 = 0;
+  out.w2 = 0;
+  out.w3 = n;
+}
+
+const WORDS = new Int32Array(4);
+let quadOk = false;
+
+/** dottedQuad (memo.ts) on bytes: the strict dotted quad as a signed 32-bit number, quadOk telling whether it was one. */
+function dottedQuadBytes(buf: Uint8Array, from: number, to: number): number {
+  quadOk = false;
+  const len = to - from;
+  if (len < 7 || len > 15) return 0;
+  let n = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = from; i < to; i++) {
+    const c = buf[i]!;
+    if (c === 46) {
+      if (digits === 0 || ++dots > 3) return 0;
+      n = (n << 8) | part;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 1 && part === 0) return 0; // a leading zero
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return 0;
+    } else return 0;
+  }
+  if (digits === 0 || dots !== 3) return 0;
+  quadOk = true;
+  return (n << 8) | part;
+}
+
+/**
+ * memoAt (memo.ts) for bytes of an ASCII line: the last few results of a
+ * pure function of a text, found by comparing the bytes in place, so a hit
+ * (nearly every line) makes no string. A miss decodes the key once.
+ */
+export class ByteMemo<T> {
+  private readonly keys: Uint8Array[] = [];
+  private readonly values: T[] = [];
+  private next = 0;
+
+  constructor(
+    private readonly fn: (key: string) => T,
+    private readonly size = 32,
+  ) {}
+
+  get(buf: Buffer, from: number, to: number): T {
+    const len = to - from;
+    const keys = this.keys;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      if (k.length !== len) continue;
+      // From the end: the texts a server repeats differ most in their last words.
+      let j = len - 1;
+      while (j >= 0 && k[j] === buf[from + j]) j--;
+      if (j < 0) return this.values[i]!;
+    }
+    const v = this.fn(buf.toString('latin1', from, to));
+    // Replaced in turn once full, so memory stays bounded whatever the input.
+    // A copy: the read buffer is filled again with the next piece.
+    keys[this.next] = new Uint8Array(buf.subarray(from, to));
+    this.values[this.next] = v;
+    this.next = (this.next + 1) % this.size;
+    return v;
+  }
+}

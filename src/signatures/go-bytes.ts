@@ -1,0 +1,69 @@
+import { addressWords, asciiBytes, ByteMemo, bytesAt, bytesWithin, isDigitByte, slashedStampAt } from './bytes.js';
+import type { Cause } from './causes.js';
+import { slashedLocalTimeBytesParser } from './log-time.js';
+import { BYTES_DEFER, BYTES_FAILURE, BYTES_NONE, type ByteFailure, type Signature } from './types.js';
+
+/**
+ * The Go signature's judgement (go.ts) on an ASCII line in its read buffer,
+ * for the shape a busy log is made of: "YYYY/MM/DD HH:MM:SS " then Go's
+ * marker, a plain address and port, and the reason, followed by a line that
+ * starts with a stamp too. A line without the marker is none of Go's; every
+ * other shape with it (program prefixes, logrus, JSON, syslog, an unusual
+ * address) is left to the text path.
+ */
+export function goBytesMatcher(marker: string, causeOfReason: (reason: string) => Cause): NonNullable<Signature['matchBytes']> {
+  const MARKER = asciiBytes(marker);
+  const parseTime = slashedLocalTimeBytesParser();
+  const reasons = new ByteMemo((text) => {
+    const reason = text.trim() || 'unknown';
+    return { reason, cause: causeOfReason(reason) };
+  });
+
+  return (buf: Buffer, s: number, e: number, ns: number, ne: number, out: ByteFailure): number => {
+    if (!slashedStampAt(buf, s, e) || !bytesAt(buf, s + 20, MARKER)) return bytesWithin(buf, s, e, MARKER) ? BYTES_DEFER : BYTES_NONE;
+    const from = s + 20 + MARKER.length;
+    let hostEnd: number;
+    if (buf[from] === 91) {
+      // [v6]: the first "]" within 65 characters, with no space or control character before it.
+      let close = from + 1;
+      while (close < e && close - from <= 65 && buf[close] !== 93) {
+        if (buf[close]! <= 32) return BYTES_DEFER;
+        close++;
+      }
+      if (buf[close] !== 93 || close - from > 65 || close === from + 1) return BYTES_DEFER;
+      return afterAddress(buf, s, e, ns, ne, close + 1, from + 1, close, out);
+    }
+    hostEnd = from;
+    while (hostEnd < e && hostEnd - from <= 64 && buf[hostEnd] !== 58) {
+      const c = buf[hostEnd]!;
+      if (c <= 32 || c === 91 || c === 93) return BYTES_DEFER;
+      hostEnd++;
+    }
+    if (buf[hostEnd] !== 58 || hostEnd === from || hostEnd - from > 64) return BYTES_DEFER;
+    return afterAddress(buf, s, e, ns, ne, hostEnd, from, hostEnd, out);
+  };
+
+  /** ":port: reason" after the address `buf[a…b)`, whose text ends at `hostEnd`. */
+  function afterAddress(buf: Buffer, s: number, e: number, ns: number, ne: number, hostEnd: number, a: number, b: number, out: ByteFailure): number {
+    if (buf[hostEnd] !== 58) return BYTES_DEFER;
+    let i = hostEnd + 1;
+    const port = i;
+    while (i - port < 5 && isDigitByte(buf[i])) i++;
+    if (i === port || buf[i] !== 58 || buf[i + 1] !== 32 || e - (i + 2) > 1000) return BYTES_DEFER;
+    // Followed by a line that does not start with a stamp: the text path knows the other record starts.
+    if (ns >= 0 && !slashedStampAt(buf, ns, ne)) return BYTES_DEFER;
+    if (!addressWords(buf, a, b, out)) return BYTES_DEFER;
+    const r = i + 2;
+    // "read tcp A->B: …" is unique per line (its addresses): the text path's memo of what follows them.
+    if (buf[r] === 114 || buf[r] === 119) {
+      out.reason = buf.toString('latin1', r, e).trim() || 'unknown';
+      out.cause = causeOfReason(out.reason);
+    } else {
+      const m = reasons.get(buf, r, e);
+      out.reason = m.reason;
+      out.cause = m.cause;
+    }
+    out.time = parseTime(buf, s);
+    return BYTES_FAILURE;
+  }
+}

@@ -1,0 +1,60 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { generateLog } from '../../bench/logs.js';
+import { parseIp } from '../../src/net/address.js';
+import { addressWords, ByteMemo } from '../../src/signatures/bytes.js';
+import { createSignature } from '../../src/signatures/index.js';
+import { BYTES_DEFER, BYTES_FAILURE, type ByteFailure } from '../../src/signatures/types.js';
+
+const found = (): ByteFailure => ({ time: null, family: 4, w0: 0, w1: 0, w2: 0, w3: 0, reason: '', cause: 'other' });
+
+describe('byte helpers', () => {
+  it('ByteMemo keeps copies of its keys: a buffer filled again gives no stale answer', () => {
+    const calls: string[] = [];
+    const memo = new ByteMemo((k) => (calls.push(k), k.toUpperCase()));
+    const buf = Buffer.from('hello world');
+    expect(memo.get(buf, 0, 5)).toBe('HELLO');
+    expect(memo.get(buf, 0, 5)).toBe('HELLO');
+    buf.write('jelly');
+    expect(memo.get(buf, 0, 5)).toBe('JELLY');
+    expect(calls).toEqual(['hello', 'jelly']);
+  });
+
+  it('addressWords reads what parseIp reads, and refuses the forms it leaves to the text path', () => {
+    const words = (s: string) => {
+      const out = found();
+      return addressWords(Buffer.from(`[${s}]`, 'latin1'), 1, s.length + 1, out) ? out : null;
+    };
+    for (const s of ['198.51.100.2', '255.255.255.255', '0.0.0.0', '2001:db8::1', '::ffff:c633:6402', '::', '2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff']) {
+      const ip = parseIp(s)!;
+      expect(words(s), s).toMatchObject({ family: ip.family, w0: ip.w0, w1: ip.w1, w2: ip.w2, w3: ip.w3 });
+    }
+    // Valid but of a form only parseIp reads, or invalid: the text path decides.
+    for (const s of ['::ffff:198.51.100.2', 'fe80::1%eth0', '01.2.3.4', '203.0.113.256', 'unknown', '', '1'.repeat(46)]) expect(words(s), s).toBeNull();
+  });
+});
+
+describe('byte paths on a busy log', () => {
+  // A regression of speed, not of results, would be a line of the common shapes left to the text path.
+  it.each(['nginx', 'go'] as const)('%s: every line of the bench log is answered in place', (format) => {
+    const dir = mkdtempSync(join(tmpdir(), 'blocker-bytes-'));
+    const log = generateLog(join(dir, `${format}.log`), format, 20_000);
+    const buf = readFileSync(log.path);
+    const sig = createSignature(format, { now: Date.now() });
+    let left = 0;
+    let failures = 0;
+    const out = found();
+    for (let s = 0; s < buf.length; ) {
+      const e = buf.indexOf(10, s);
+      const ns = e + 1 < buf.length ? e + 1 : -1;
+      const code = sig.matchBytes!(buf, s, e, ns, ns < 0 ? -1 : buf.indexOf(10, ns), out);
+      if (code === BYTES_DEFER) left++;
+      else if (code === BYTES_FAILURE) failures++;
+      s = e + 1;
+    }
+    expect(left).toBe(0);
+    expect(failures).toBe(log.failures);
+  });
+});
