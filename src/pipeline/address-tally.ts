@@ -1,11 +1,26 @@
 import { ipFromWords, type Ip } from '../net/address.js';
 import { regrow } from '../net/columns.js';
 import { KeyedRows, type RowColumns } from '../net/keyed-rows.js';
+import { CAUSES } from '../signatures/causes.js';
+
+/** Per address in `blocker check`: its failures of each cause (CAUSES order), then of all causes. */
+export const CAUSE_COUNTERS = CAUSES.length + 1;
+
+/** A tally's rows as plain arrays, to send to another thread (see AddressTally.rows and merge). */
+export interface TallyRows {
+  readonly size: number;
+  /** Per row: family, w0, w1, w2, w3. */
+  readonly keys: Int32Array;
+  /** Per row: the counters. */
+  readonly counts: Int32Array;
+}
 
 /**
  * Per address, a fixed number of counters (failures per cause, and so on):
  * `blocker check` keeps one row for every address of a log, and a Map keyed
  * by address text cost more time per line than matching the line did.
+ * Rows are never removed, so a row's number names its address for as long as
+ * the tally lives.
  */
 export class AddressTally implements RowColumns {
   private readonly rows: KeyedRows;
@@ -16,13 +31,18 @@ export class AddressTally implements RowColumns {
     this.counts = new Int32Array(this.rows.capacity * counters);
   }
 
-  /** Adds one to counter `i` of `ip` (and to counter `also`, when given). */
-  bump(ip: Ip, i: number, also = -1): void {
-    let r = this.rows.find(ip.family, ip.w0, ip.w1, ip.w2, ip.w3);
-    if (r < 0) r = this.rows.insert(ip.family, ip.w0, ip.w1, ip.w2, ip.w3);
+  get size(): number {
+    return this.rows.size;
+  }
+
+  /** Adds one to counter `i` of the address (and to counter `also`, when given); returns its row. */
+  bump(family: 4 | 6, w0: number, w1: number, w2: number, w3: number, i: number, also = -1): number {
+    let r = this.rows.find(family, w0, w1, w2, w3);
+    if (r < 0) r = this.rows.insert(family, w0, w1, w2, w3);
     const base = r * this.counters;
     this.counts[base + i]!++;
     if (also >= 0) this.counts[base + also]!++;
+    return r;
   }
 
   /** Every address with its counters (a copy), in no particular order. */
@@ -30,6 +50,25 @@ export class AddressTally implements RowColumns {
     for (let r = 0; r < this.rows.size; r++) {
       const ip = ipFromWords(this.rows.key(r, 0) as 4 | 6, this.rows.key(r, 1), this.rows.key(r, 2), this.rows.key(r, 3), this.rows.key(r, 4));
       yield [ip, this.counts.slice(r * this.counters, (r + 1) * this.counters)];
+    }
+  }
+
+  /** The rows as plain arrays (copies). */
+  rowsOut(): TallyRows {
+    const size = this.rows.size;
+    const keys = new Int32Array(size * 5);
+    for (let r = 0; r < size; r++) for (let k = 0; k < 5; k++) keys[r * 5 + k] = this.rows.key(r, k);
+    return { size, keys, counts: this.counts.slice(0, size * this.counters) };
+  }
+
+  /** Adds another tally's rows (with the same counters) to this one. */
+  merge(other: TallyRows): void {
+    const { keys, counts } = other;
+    for (let r = 0; r < other.size; r++) {
+      const k = r * 5;
+      let row = this.rows.find(keys[k]!, keys[k + 1]!, keys[k + 2]!, keys[k + 3]!, keys[k + 4]!);
+      if (row < 0) row = this.rows.insert(keys[k]!, keys[k + 1]!, keys[k + 2]!, keys[k + 3]!, keys[k + 4]!);
+      for (let i = 0; i < this.counters; i++) this.counts[row * this.counters + i]! += counts[r * this.counters + i]!;
     }
   }
 

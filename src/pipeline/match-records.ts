@@ -1,15 +1,22 @@
 import type { Ip } from '../net/address.js';
+import { wordsInterner } from '../signatures/memo.js';
+import type { AddressTally } from './address-tally.js';
 import { CAUSES, type Cause } from '../signatures/causes.js';
 import type { ByteFailure, MatchResult } from '../signatures/types.js';
 
 /**
  * What a worker found in one piece of a file, in one transferable buffer:
  * per recognised line 40 bytes, as Float64 [time (NaN: none)] then Int32
- * [line index, kind | (IPv6 ? 4 : 0) | cause << 3, w0, w1, w2, w3, reason id, 0].
- * Reasons go once each in a table of their own: a log repeats a few.
+ * [line index, kind | (IPv6 ? 4 : 0) | cause << 3, w0, w1, w2, w3, reason id,
+ * address id]. Reasons go once each in a table of their own: a log repeats a
+ * few. The address id is the address's row in the tally of the writer that
+ * wrote the record (-1: it kept none), so the reader can tell a known address
+ * without looking up its words.
  */
 export interface MatchRecords {
   readonly format: string;
+  /** Which writer wrote them (ReplayWorkers: the worker's number): the address ids are that writer's. */
+  readonly writer: number;
   readonly lines: number;
   readonly count: number;
   /** The records, then unused bytes when the buffer is one handed back for reuse. */
@@ -28,6 +35,15 @@ const CAUSE_INDEX = new Map<Cause, number>(CAUSES.map((c, i) => [c, i]));
  * serves piece after piece (`reset`), so its buffer grows once, not per piece.
  */
 export class RecordWriter {
+  /**
+   * `tally`, when given, counts every failure per address and cause (see
+   * CAUSE_COUNTERS), and its rows are the address ids of the records.
+   */
+  constructor(
+    private readonly writer = 0,
+    private readonly tally?: AddressTally,
+  ) {}
+
   private i32 = new Int32Array(STRIDE * 1024);
   private f64 = new Float64Array(this.i32.buffer);
   private count = 0;
@@ -52,8 +68,9 @@ export class RecordWriter {
 
   private failure(index: number, time: number | null, family: 4 | 6, w0: number, w1: number, w2: number, w3: number, reason: string, cause: Cause): void {
     const o = this.row(index);
+    const ci = CAUSE_INDEX.get(cause)!;
     this.f64[o >> 1] = time ?? NaN;
-    this.i32[o + 3] = FAILURE | (family === 6 ? 4 : 0) | (CAUSE_INDEX.get(cause)! << 3);
+    this.i32[o + 3] = FAILURE | (family === 6 ? 4 : 0) | (ci << 3);
     this.i32[o + 4] = w0;
     this.i32[o + 5] = w1;
     this.i32[o + 6] = w2;
@@ -65,6 +82,7 @@ export class RecordWriter {
       this.reasonIds.set(reason, id);
     }
     this.i32[o + 8] = id;
+    this.i32[o + 9] = this.tally ? this.tally.bump(family, w0, w1, w2, w3, ci, CAUSES.length) : -1;
   }
 
   /** A new record for line `index`: where its numbers start in i32. */
@@ -92,7 +110,7 @@ export class RecordWriter {
       new Int32Array(into, 0, used).set(this.i32.subarray(0, used));
       buffer = into;
     } else buffer = this.i32.buffer.slice(0, used * 4);
-    const records = { format, lines, count: this.count, buffer, reasons: this.reasons };
+    const records = { format, writer: this.writer, lines, count: this.count, buffer, reasons: this.reasons };
     this.reset();
     return records;
   }
@@ -113,12 +131,41 @@ export interface RecordVisitor {
   unparsable(index: number, untrusted: boolean): void;
 }
 
+/** The Ip of an address of a record: by its writer's id for it, or by its words. */
+export type AddressOf = (writer: number, id: number, family: 4 | 6, w0: number, w1: number, w2: number, w3: number) => Ip;
+
+// As many as the interners keep (memo.ts): a busy log's working set.
+const IPS_KEPT = 1 << 16;
+
+/**
+ * An AddressOf that makes each address's Ip once, from its words, and finds
+ * it again by the writer's id (an array index, where a lookup by the words
+ * costs a hash and several cache misses). Ids come in the order addresses
+ * were first seen, so each writer's array covers the IPS_KEPT ids from a
+ * base, and starts again from the newest id past that: bounded whatever the
+ * log. Older ids, and records without ids, go to wordsInterner.
+ */
+export function addressesById(): AddressOf {
+  const byWords = wordsInterner();
+  const writers: { base: number; ips: Ip[] }[] = [];
+  return (writer, id, family, w0, w1, w2, w3) => {
+    const w = (writers[writer] ??= { base: 0, ips: [] });
+    if (id < w.base) return byWords(family, w0, w1, w2, w3);
+    let at = id - w.base;
+    const known = w.ips[at];
+    if (known !== undefined) return known;
+    if (at >= IPS_KEPT) {
+      w.base = id;
+      w.ips = [];
+      at = 0;
+    }
+    // A writer numbers addresses as it first counts them, and its records come in that order: no holes.
+    return (w.ips[at] = byWords(family, w0, w1, w2, w3));
+  };
+}
+
 /** The results of MatchRecords in order, as the signature gave them, each address as an Ip from `ipOf`. */
-export function forEachRecord(
-  records: MatchRecords,
-  ipOf: (family: 4 | 6, w0: number, w1: number, w2: number, w3: number) => Ip,
-  visit: RecordVisitor,
-): void {
+export function forEachRecord(records: MatchRecords, ipOf: AddressOf, visit: RecordVisitor): void {
   const i32 = new Int32Array(records.buffer);
   const f64 = new Float64Array(records.buffer);
   const reasons = records.reasons;
@@ -131,7 +178,7 @@ export function forEachRecord(
       continue;
     }
     const time = f64[o >> 1]!;
-    const ip = ipOf(flags & 4 ? 6 : 4, i32[o + 4]!, i32[o + 5]!, i32[o + 6]!, i32[o + 7]!);
+    const ip = ipOf(records.writer, i32[o + 9]!, flags & 4 ? 6 : 4, i32[o + 4]!, i32[o + 5]!, i32[o + 6]!, i32[o + 7]!);
     visit.failure(i32[o + 2]!, Number.isNaN(time) ? null : time, ip, reasons[i32[o + 8]!]!, CAUSES[flags >> 3]!);
   }
 }

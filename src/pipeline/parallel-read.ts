@@ -3,7 +3,8 @@ import { Worker } from 'node:worker_threads';
 import type { FormatName, SignatureSpec } from '../signatures/index.js';
 import { lineChunks } from '../sources/line-chunks.js';
 import type { MatchRecords } from './match-records.js';
-import type { PieceReply, PieceTask } from './replay-worker.js';
+import type { TallyRows } from './address-tally.js';
+import type { PieceReply, PieceTask, TallyTask } from './replay-worker.js';
 
 /**
  * The compiled worker next to this module. Under vitest this module runs from
@@ -24,7 +25,7 @@ export function replayWorkerScript(): URL {
 const YOUNG_GENERATION_MB = 8;
 
 interface Waiting {
-  resolve: (r: MatchRecords) => void;
+  resolve: (r: MatchRecords | TallyRows) => void;
   reject: (e: Error) => void;
 }
 
@@ -41,14 +42,14 @@ export class ReplayWorkers {
 
   constructor(spec: FormatName | SignatureSpec, now: number, count: number, script: URL = replayWorkerScript()) {
     for (let i = 0; i < count; i++) {
-      const worker = new Worker(script, { workerData: { spec, now }, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+      const worker = new Worker(script, { workerData: { spec, now, index: i }, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
       const slot = { worker, waiting: new Map<number, Waiting>() };
       worker.on('message', (reply: PieceReply) => {
         const w = slot.waiting.get(reply.seq);
         if (!w) return;
         slot.waiting.delete(reply.seq);
         if ('error' in reply) w.reject(new Error(`reading ${reply.error}`));
-        else w.resolve(reply.records);
+        else w.resolve('tally' in reply ? reply.tally : reply.records);
       });
       worker.on('error', (err) => this.fail(slot.waiting, new Error(`a replay worker failed: ${err.message}`)));
       worker.on('exit', (code) => {
@@ -60,14 +61,22 @@ export class ReplayWorkers {
 
   /** Matches one piece on the least busy worker. */
   match(task: Omit<PieceTask, 'seq'>): Promise<MatchRecords> {
-    if (this.broken) return Promise.reject(this.broken);
     let slot = this.workers[0]!;
     for (const s of this.workers) if (s.waiting.size < slot.waiting.size) slot = s;
     const seq = this.seq++;
-    const piece: PieceTask = { ...task, seq };
+    return this.ask(slot, { ...task, seq }, task.reuse ? [task.reuse] : []) as Promise<MatchRecords>;
+  }
+
+  /** Each worker's tally of the failures it has matched so far (after every piece asked of it before). */
+  tallies(): Promise<TallyRows[]> {
+    return Promise.all(this.workers.map((slot) => this.ask(slot, { seq: this.seq++, tally: true }, []) as Promise<TallyRows>));
+  }
+
+  private ask(slot: (typeof this.workers)[number], task: PieceTask | TallyTask, transfer: ArrayBuffer[]): Promise<MatchRecords | TallyRows> {
+    if (this.broken) return Promise.reject(this.broken);
     return new Promise((resolve, reject) => {
-      slot.waiting.set(seq, { resolve, reject });
-      slot.worker.postMessage(piece, piece.reuse ? [piece.reuse] : []);
+      slot.waiting.set(task.seq, { resolve, reject });
+      slot.worker.postMessage(task, transfer);
     });
   }
 

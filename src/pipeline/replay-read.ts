@@ -3,12 +3,12 @@ import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import type { AutoSignature } from '../signatures/auto.js';
 import { createSignature, type FormatName, type SignatureSpec } from '../signatures/index.js';
-import { wordsInterner } from '../signatures/memo.js';
 import type { Ip } from '../net/address.js';
-import type { Cause } from '../signatures/causes.js';
+import { CAUSES, type Cause } from '../signatures/causes.js';
 import type { Signature } from '../signatures/types.js';
 import { forEachLine } from '../sources/read-lines.js';
-import { forEachRecord, type RecordVisitor } from './match-records.js';
+import { AddressTally, CAUSE_COUNTERS } from './address-tally.js';
+import { addressesById, forEachRecord, type RecordVisitor } from './match-records.js';
 import { readInPieces, ReplayWorkers } from './parallel-read.js';
 
 /**
@@ -25,6 +25,8 @@ export interface MatchSink {
   /** Bytes read so far, over all files. */
   bytes?(total: number): void;
 }
+
+const CAUSE_INDEX = new Map<Cause, number>(CAUSES.map((c, i) => [c, i]));
 
 /** How files are read; the defaults suit `blocker check`, tests force each way. */
 export interface ReadTuning {
@@ -60,6 +62,11 @@ export const DEFAULT_TUNING: ReadTuning = {
  * lines instead, matched by worker threads, and their results handed on
  * strictly in file order, so the sink sees exactly what reading it line by
  * line gives.
+ *
+ * Returns the bytes read and every failing address's failures per cause
+ * (CAUSE_COUNTERS), counted where the lines were matched: by the workers,
+ * for their pieces, which leaves the thread that runs the policy that much
+ * less to do.
  */
 export async function readMatches(
   files: readonly string[],
@@ -67,24 +74,26 @@ export async function readMatches(
   now: number,
   sink: MatchSink,
   opts: { stdin?: Readable | undefined; tuning?: Partial<ReadTuning> } = {},
-): Promise<number> {
+): Promise<{ bytes: number; tally: AddressTally }> {
   const tuning = { ...DEFAULT_TUNING, ...opts.tuning };
+  const tally = new AddressTally(CAUSE_COUNTERS);
   let workers: ReplayWorkers | null = null;
   let bytesBefore = 0;
   try {
     for (const file of files) {
       const sig = createSignature(spec, { now });
       const size = tuning.lineByLine || !inPieces(file, sig) ? -1 : plainFileSize(file);
-      if (size < tuning.parallelFrom) bytesBefore += await lineByLine(file, sig, sink, bytesBefore, opts.stdin);
+      if (size < tuning.parallelFrom) bytesBefore += await lineByLine(file, sig, sink, tally, bytesBefore, opts.stdin);
       else {
         workers ??= new ReplayWorkers(spec, now, tuning.workers, tuning.workerScript);
         bytesBefore += await inWorkers(workers, file, sink, bytesBefore, tuning.pieceBytes, 2 * tuning.workers);
       }
     }
+    if (workers) for (const rows of await workers.tallies()) tally.merge(rows);
   } finally {
     await workers?.close();
   }
-  return bytesBefore;
+  return { bytes: bytesBefore, tally };
 }
 
 /** Pieces need a file that can be read at any offset, and a signature that needs no line but the next. */
@@ -98,7 +107,14 @@ function plainFileSize(file: string): number {
   return st.isFile() ? st.size : -1;
 }
 
-async function lineByLine(file: string, sig: Signature, sink: MatchSink, bytesBefore: number, stdin: Readable | undefined): Promise<number> {
+async function lineByLine(
+  file: string,
+  sig: Signature,
+  sink: MatchSink,
+  tally: AddressTally,
+  bytesBefore: number,
+  stdin: Readable | undefined,
+): Promise<number> {
   const auto = sig.name === 'auto' ? (sig as AutoSignature) : null;
   let held: string | null = null;
   const take = (line: string, next: string | undefined): void => {
@@ -106,7 +122,11 @@ async function lineByLine(file: string, sig: Signature, sink: MatchSink, bytesBe
     if (r === null) return;
     const format = auto ? (auto.lastMatchedBy ?? 'auto') : sig.name;
     if ('unparsable' in r) sink.unparsable(format, r.untrusted === true);
-    else sink.failure(format, r.time, r.ip, r.reason, r.cause);
+    else {
+      const ip = r.ip;
+      tally.bump(ip.family, ip.w0, ip.w1, ip.w2, ip.w3, CAUSE_INDEX.get(r.cause)!, CAUSES.length);
+      sink.failure(format, r.time, ip, r.reason, r.cause);
+    }
   };
   const onBytes = sink.bytes;
   const bytes = await forEachLine(
@@ -126,7 +146,7 @@ async function lineByLine(file: string, sig: Signature, sink: MatchSink, bytesBe
 }
 
 async function inWorkers(workers: ReplayWorkers, file: string, sink: MatchSink, bytesBefore: number, pieceBytes: number, ahead: number): Promise<number> {
-  const ipOf = wordsInterner();
+  const ipOf = addressesById();
   let format = '';
   const visit: RecordVisitor = {
     failure: (_, time, ip, reason, cause) => sink.failure(format, time, ip, reason, cause),

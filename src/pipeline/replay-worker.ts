@@ -3,6 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createSignature, type FormatName, type SignatureSpec } from '../signatures/index.js';
 import { readRegion } from '../sources/line-chunks.js';
 import { matchRegion } from './match-region.js';
+import { AddressTally, CAUSE_COUNTERS, type TallyRows } from './address-tally.js';
 import { RecordWriter, type MatchRecords } from './match-records.js';
 
 /** A piece of a file for a worker of parallel-read.ts; `end` and `size` as lineChunks and readRegion take them. */
@@ -16,16 +17,29 @@ export interface PieceTask {
   readonly reuse?: ArrayBuffer;
 }
 
-export type PieceReply = { seq: number; records: MatchRecords } | { seq: number; error: string };
+/** Asks for the worker's tally of every failure it has matched, per address and cause. */
+export interface TallyTask {
+  readonly seq: number;
+  readonly tally: true;
+}
 
-const { spec, now } = workerData as { spec: FormatName | SignatureSpec; now: number };
+export type PieceReply = { seq: number; records: MatchRecords } | { seq: number; tally: TallyRows } | { seq: number; error: string };
+
+const { spec, now, index } = workerData as { spec: FormatName | SignatureSpec; now: number; index: number };
 // Stateless formats only (parallel-read.ts checks), so one signature serves every piece of every file.
 const sig = createSignature(spec, { now });
 const port = parentPort!;
 let scratch: Buffer | undefined;
-const out = new RecordWriter();
+// Counted here, where the lines are matched, rather than by the thread that runs the policy.
+const tally = new AddressTally(CAUSE_COUNTERS);
+const out = new RecordWriter(index, tally);
 
-port.on('message', (task: PieceTask) => {
+port.on('message', (task: PieceTask | TallyTask) => {
+  if ('tally' in task) {
+    const rows = tally.rowsOut();
+    port.postMessage({ seq: task.seq, tally: rows } satisfies PieceReply, [rows.keys.buffer as ArrayBuffer, rows.counts.buffer as ArrayBuffer]);
+    return;
+  }
   let reply: PieceReply;
   try {
     const fd = openSync(task.path, 'r');

@@ -3,7 +3,7 @@ import { emptyState, observe, prune, type Decision, type PolicyRules } from '../
 import { CAUSES, type Cause } from '../signatures/causes.js';
 import type { FormatName, SignatureSpec } from '../signatures/index.js';
 import type { Ip } from '../net/address.js';
-import { AddressTally } from './address-tally.js';
+import type { AddressTally } from './address-tally.js';
 import { readMatches, type MatchSink } from './replay-read.js';
 
 export interface ReplayBan {
@@ -72,8 +72,6 @@ export interface ReplayOptions {
 }
 
 const CAUSE_INDEX = Object.fromEntries(CAUSES.map((c, i) => [c, i])) as Record<Cause, number>;
-/** Per address: a failure count per cause, then the total. */
-const ROW = CAUSES.length + 1;
 
 /**
  * Offline replay for `blocker check`: the same signatures and policy as the
@@ -85,18 +83,17 @@ export async function replay(files: readonly string[], opts: ReplayOptions): Pro
   const counter = replayCounter(opts.rules);
   const progress = opts.onProgress;
   const sink: MatchSink = progress ? { ...counter.sink, bytes: (b: number) => progress(b, counter.lines()) } : counter.sink;
-  await readMatches(files, opts.spec ?? 'auto', opts.now ?? Date.now(), sink, { stdin: opts.stdin });
-  return counter.report();
+  const { tally } = await readMatches(files, opts.spec ?? 'auto', opts.now ?? Date.now(), sink, { stdin: opts.stdin });
+  return counter.report(tally);
 }
 
 /**
  * The counting half of a replay: a sink that counts what the reading half
  * finds and runs the policy on each failure at its own time, and the report
- * once everything has been read.
+ * once everything has been read, with the reading half's tally per address.
  */
-export function replayCounter(rules: PolicyRules): { sink: MatchSink; lines: () => number; report: () => ReplayReport } {
+export function replayCounter(rules: PolicyRules): { sink: MatchSink; lines: () => number; report: (tally: AddressTally) => ReplayReport } {
   const byCause = new Array<number>(CAUSES.length).fill(0);
-  const tally = new AddressTally(ROW);
   const formats: Record<string, FormatCounts> = {};
   const report: ReplayReport = {
     lines: 0,
@@ -153,9 +150,7 @@ export function replayCounter(rules: PolicyRules): { sink: MatchSink; lines: () 
       if (report.from === null || time < report.from) report.from = time;
       if (report.to === null || time > report.to) report.to = time;
     }
-    const ci = CAUSE_INDEX[cause];
-    byCause[ci]!++;
-    tally.bump(ip, ci, ROW - 1);
+    byCause[CAUSE_INDEX[cause]]!++;
     const at = time ?? clock;
     const decided = observe(state, rules, { ip, time: at, reason, cause }, at);
     for (let i = 0; i < decided.length; i++) record(report, decided[i]!);
@@ -168,12 +163,12 @@ export function replayCounter(rules: PolicyRules): { sink: MatchSink; lines: () 
     }
   };
 
-  const finish = (): ReplayReport => {
+  const finish = (tally: AddressTally): ReplayReport => {
     for (const [i, c] of CAUSES.entries()) report.byCause[c] = byCause[i]!;
     report.ips = [...tally.entries()].map(([ip, counts]) => {
       const causes: Partial<Record<Cause, number>> = {};
       for (const [i, c] of CAUSES.entries()) if (counts[i]) causes[c] = counts[i];
-      return { ip: ip.text, failures: counts[ROW - 1]!, causes };
+      return { ip: ip.text, failures: counts[CAUSES.length]!, causes };
     });
     report.ips.sort((a, b) => b.failures - a.failures || (a.ip < b.ip ? -1 : 1));
     return report;

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { parseIp } from '../../src/net/address.js';
-import { wordsInterner } from '../../src/signatures/memo.js';
-import { forEachRecord, RecordWriter, type MatchRecords } from '../../src/pipeline/match-records.js';
+import { parseIp, type Ip } from '../../src/net/address.js';
+import { AddressTally, CAUSE_COUNTERS } from '../../src/pipeline/address-tally.js';
+import { addressesById, forEachRecord, RecordWriter, type MatchRecords } from '../../src/pipeline/match-records.js';
 import { CAUSES } from '../../src/signatures/causes.js';
 import { UNPARSABLE, UNTRUSTED, type MatchResult } from '../../src/signatures/types.js';
 
 /** The records' results as objects again, with their line indexes. */
 function resultsOf(records: MatchRecords): [number, Exclude<MatchResult, null>][] {
   const got: [number, Exclude<MatchResult, null>][] = [];
-  forEachRecord(records, wordsInterner(), {
+  forEachRecord(records, addressesById(), {
     failure: (i, time, ip, reason, cause) => got.push([i, { time, ip, reason, cause }]),
     unparsable: (i, untrusted) => got.push([i, untrusted ? UNTRUSTED : UNPARSABLE]),
   });
@@ -61,5 +61,37 @@ describe('match records', () => {
     const third = out.finish('go', 5, new ArrayBuffer(8));
     expect(third.buffer.byteLength).toBeGreaterThan(8);
     expect(read(third)).toEqual([1, 2, 3, 4, 5].map((n) => [n, failure(n)]));
+  });
+});
+
+describe('address ids', () => {
+  it('a writer with a tally numbers addresses in the order first seen, and counts each failure per cause', () => {
+    const tally = new AddressTally(CAUSE_COUNTERS);
+    const out = new RecordWriter(3, tally);
+    const f = (ip: string, cause: (typeof CAUSES)[number]): Exclude<MatchResult, null> => ({ time: 1, ip: parseIp(ip)!, reason: 'r', cause });
+    out.add(0, f('198.51.100.1', 'eof'));
+    out.add(1, f('2001:db8::1', 'sni'));
+    out.add(2, f('198.51.100.1', 'sni'));
+    const records = out.finish('nginx', 3);
+    expect(records.writer).toBe(3);
+    const seen: Ip[] = [];
+    forEachRecord(records, addressesById(), { failure: (_, __, ip) => void seen.push(ip), unparsable: () => {} });
+    expect(seen.map((ip) => ip.text)).toEqual(['198.51.100.1', '2001:db8::1', '198.51.100.1']);
+    // The same address, the same Ip object: found again by its id.
+    expect(seen[2]).toBe(seen[0]);
+    const counts = Object.fromEntries([...tally.entries()].map(([ip, c]) => [ip.text, [...c]]));
+    const row = (eof: number, sni: number) => CAUSES.map((c) => (c === 'eof' ? eof : c === 'sni' ? sni : 0)).concat(eof + sni);
+    expect(counts).toEqual({ '198.51.100.1': row(1, 1), '2001:db8::1': row(0, 1) });
+  });
+
+  it('addressesById stays right past the ids it keeps, for old ids and for each writer apart', () => {
+    const ipOf = addressesById();
+    const words = (n: number) => [4, 0, 0, 0, (0xc6336400 + n) | 0] as const;
+    for (let id = 0; id < 70_000; id++) expect(ipOf(0, id, ...words(id)).w3).toBe(words(id)[4]);
+    // Long forgotten by the array: found by its words all the same.
+    expect(ipOf(0, 5, ...words(5)).text).toBe('198.51.100.5');
+    // Writer 1's id 5 is another address.
+    expect(ipOf(1, 5, ...words(9)).text).toBe('198.51.100.9');
+    expect(ipOf(0, 69_999, ...words(69_999))).toBe(ipOf(0, 69_999, ...words(69_999)));
   });
 });

@@ -39,12 +39,14 @@ interface Seen {
   lines: number;
   bytes: number;
   lastProgress: number | undefined;
+  /** The tally per address, as sorted text. */
+  tally?: string[];
   results: { format: string; r: Exclude<MatchResult, null> }[];
 }
 
 async function read(files: string[], spec: FormatName | SignatureSpec, tuning: Partial<ReadTuning>): Promise<Seen> {
   const seen: Seen = { lines: 0, bytes: 0, lastProgress: undefined, results: [] };
-  seen.bytes = await readMatches(
+  const { bytes, tally } = await readMatches(
     files,
     spec,
     NOW,
@@ -56,6 +58,8 @@ async function read(files: string[], spec: FormatName | SignatureSpec, tuning: P
     },
     { tuning },
   );
+  seen.bytes = bytes;
+  seen.tally = [...tally.entries()].map(([ip, counts]) => `${ip.text} ${counts.join(' ')}`).sort();
   return seen;
 }
 
@@ -72,6 +76,7 @@ async function expectSame(files: string[], spec: FormatName | SignatureSpec, way
     expect(got.lastProgress, JSON.stringify(way)).toBe(want.lastProgress);
     expect(got.results.length, JSON.stringify(way)).toBe(want.results.length);
     expect(got.results, JSON.stringify(way)).toEqual(want.results);
+    expect(got.tally, JSON.stringify(way)).toEqual(want.tally);
   }
   return want;
 }
