@@ -141,6 +141,7 @@ export function weightOf(rules: PolicyRules, cause: Cause | undefined): number {
  *
  * Deterministic and free of I/O; it updates `state` in place because a live
  * daemon feeds it millions of events and copying the maps each time would not do.
+ * It keeps no reference to `ev`, so a caller may fill one object for every failure.
  */
 export function observe(state: PolicyState, rules: PolicyRules, ev: Observation, now: number): readonly Decision[] {
   // Most failures decide nothing: they share one empty list rather than each allocating one.
@@ -198,8 +199,14 @@ function countAddress(state: PolicyState, rules: PolicyRules, ev: Observation, w
   const inWindow = state.windows.add(ev.ip, ev.time, weight, from, rules.maxRetry);
   if (inWindow < rules.maxRetry) return null;
   state.windows.delete(ev.ip);
-  const what = () => `${inWindow} handshake failures within ${durationText(rules.findTime)} (last: ${ev.reason})`;
-  return reach(state, rules, ev.ip, cidrOf(ev.ip), inWindow, what, now);
+  return reach(state, rules, ev.ip, cidrOf(ev.ip), inWindow, addressReason(rules, ev, inWindow), now);
+}
+
+// The reasons are made by functions of their own: a closure written inside countAddress or
+// countPrefix made V8 allocate its captured variables on every call, decision or not.
+
+function addressReason(rules: PolicyRules, ev: Observation, inWindow: number): () => string {
+  return () => `${inWindow} handshake failures within ${durationText(rules.findTime)} (last: ${ev.reason})`;
 }
 
 function countPrefix(
@@ -216,10 +223,13 @@ function countPrefix(
   const distinct = state.prefixes.distinct;
   if (total < p.maxRetry && distinct < p.maxAddresses) return null;
   state.prefixes.deletePrefix(ev.ip, len);
-  const what = () =>
+  return reach(state, rules, ev.ip, prefixOf(ev.ip, len), total, prefixReason(rules, ev, len, total, distinct), now);
+}
+
+function prefixReason(rules: PolicyRules, ev: Observation, len: number, total: number, distinct: number): () => string {
+  return () =>
     `${distinct} address${distinct === 1 ? '' : 'es'} of ${prefixText(ev.ip, len)} failed ${total} handshake${total === 1 ? '' : 's'} ` +
     `within ${durationText(rules.findTime)} (last: ${ev.ip.text}, ${ev.reason})`;
-  return reach(state, rules, ev.ip, prefixOf(ev.ip, len), total, what, now);
 }
 
 /**
@@ -309,13 +319,14 @@ export function prune(state: PolicyState, rules: PolicyRules, now: number, lateB
   state.prefixes.prune(from);
   if (rules.escalation) {
     const since = now - lateBy - rules.escalation.rememberFor;
-    for (const [key, times] of state.history) {
+    // forEach, not for…of: this runs at every prune over every past offender, and for…of made a [key, times] array each.
+    state.history.forEach((times, key) => {
       // Usually in order, so nothing to copy; an old time left behind costs memory only (recentBans counts its own window).
-      if (times[0]! > since) continue;
+      if (times[0]! > since) return;
       const kept = times.filter((t) => t > since);
       if (kept.length) state.history.set(key, kept);
       else state.history.delete(key);
-    }
+    });
   }
   if (rules.diagnosis) pruneDiagnosis(state.diagnosis, rules.diagnosis, now);
   if (rules.breaker) pruneBreaker(state.breaker, rules.breaker, now);
