@@ -3,11 +3,12 @@ import type { Readable } from 'node:stream';
 import { UserError } from '../errors.js';
 import { diagnose, type Diagnosis } from '../pipeline/diagnose.js';
 import { replay, type ReplayReport } from '../pipeline/replay.js';
+import { startWorkers } from '../pipeline/replay-read.js';
 import { policyRules, storedPolicyData } from '../pipeline/rules.js';
 import { CAUSE_HELP, CAUSES, isCause } from '../signatures/causes.js';
 import { FORMAT_NAMES, type FormatName, type SignatureSpec } from '../signatures/index.js';
 import { compileUserPattern } from '../signatures/regex.js';
-import { configFrom, type CommonOptions } from './context.js';
+import type { CommonOptions } from './context.js';
 import { iso, table } from './human.js';
 import { processIo, type Io } from './io.js';
 
@@ -25,19 +26,28 @@ export async function checkCommand(files: string[], opts: CheckOptions, io: Io, 
   for (const f of files) if (f !== '-' && !existsSync(f)) throw new UserError(`log file ${f} does not exist`, 2);
   const top = opts.top === undefined ? 10 : Number(opts.top);
   if (!Number.isInteger(top) || top < 0) throw new UserError(`--top: expected a whole number, got "${opts.top}"`, 2);
-  const cfg = configFrom(opts);
-  const progress = io === processIo && process.stderr.isTTY ? progressLine() : null;
+  const now = Date.now();
+  // Matching needs no config: big files' workers load on the other cores while this thread
+  // loads the config's modules (the schema library alone takes a tenth of a second) and reads it.
+  const workers = startWorkers(files, spec, now);
+  let progress: ReturnType<typeof progressLine> | null = null;
   let report: ReplayReport;
   try {
+    const { configFrom } = await import('./context.js');
+    const cfg = configFrom(opts);
+    progress = io === processIo && process.stderr.isTTY ? progressLine() : null;
     report = await replay(files, {
       // The database's allow list and fetched CDN lists count too (read-only; none when it does not exist).
       rules: policyRules(cfg, storedPolicyData(cfg.database, (m) => io.err(`blocker: note: ${m}\n`))),
       spec,
+      now,
+      workers,
       ...(stdin ? { stdin } : {}),
       ...(progress ? { onProgress: progress.update } : {}),
     });
   } finally {
     progress?.done();
+    await workers?.close();
   }
   const diagnoses = diagnosesOf(report, spec.format);
   io.out(opts.json ? JSON.stringify(checkJson(report, diagnoses), null, 2) + '\n' : checkText(report, diagnoses, top));

@@ -39,6 +39,7 @@ export class ReplayWorkers {
   private seq = 0;
   private broken: Error | null = null;
   private closing = false;
+  private closed: Promise<void> = Promise.resolve();
 
   constructor(spec: FormatName | SignatureSpec, now: number, count: number, script: URL = replayWorkerScript()) {
     for (let i = 0; i < count; i++) {
@@ -74,15 +75,21 @@ export class ReplayWorkers {
 
   private ask(slot: (typeof this.workers)[number], task: PieceTask | TallyTask, transfer: ArrayBuffer[]): Promise<MatchRecords | TallyRows> {
     if (this.broken) return Promise.reject(this.broken);
+    // A closed worker never answers: nothing may wait for it.
+    if (this.closing) return Promise.reject(new Error('the replay workers were closed'));
     return new Promise((resolve, reject) => {
       slot.waiting.set(task.seq, { resolve, reject });
       slot.worker.postMessage(task, transfer);
     });
   }
 
-  async close(): Promise<void> {
-    this.closing = true;
-    await Promise.all(this.workers.map((s) => s.worker.terminate()));
+  /** Stops the workers (once, however often it is called). */
+  close(): Promise<void> {
+    if (!this.closing) {
+      this.closing = true;
+      this.closed = Promise.all(this.workers.map((s) => s.worker.terminate())).then(() => {});
+    }
+    return this.closed;
   }
 
   private fail(waiting: Map<number, Waiting>, err: Error): void {

@@ -73,11 +73,16 @@ export async function readMatches(
   spec: FormatName | SignatureSpec,
   now: number,
   sink: MatchSink,
-  opts: { stdin?: Readable | undefined; tuning?: Partial<ReadTuning> } = {},
+  opts: {
+    stdin?: Readable | undefined;
+    tuning?: Partial<ReadTuning>;
+    /** Workers from startWorkers, for the same spec and `now` (closed here when done, like those made here). */
+    workers?: ReplayWorkers | null;
+  } = {},
 ): Promise<{ bytes: number; tally: AddressTally }> {
   const tuning = { ...DEFAULT_TUNING, ...opts.tuning };
   const tally = new AddressTally(CAUSE_COUNTERS);
-  let workers: ReplayWorkers | null = null;
+  let workers = opts.workers ?? null;
   let bytesBefore = 0;
   try {
     for (const file of files) {
@@ -94,6 +99,27 @@ export async function readMatches(
     await workers?.close();
   }
   return { bytes: bytesBefore, tally };
+}
+
+/**
+ * The workers readMatches will want for these files, started now (null when
+ * every file will be read line by line): a worker takes a tenth of a second
+ * to load, which the caller can spend on other work meanwhile. Matching needs
+ * only the spec and `now`; pass the workers to readMatches with the same ones.
+ */
+export function startWorkers(files: readonly string[], spec: FormatName | SignatureSpec, now: number, tune?: Partial<ReadTuning>): ReplayWorkers | null {
+  const tuning = { ...DEFAULT_TUNING, ...tune };
+  if (tuning.lineByLine) return null;
+  for (const file of files) {
+    let size: number;
+    try {
+      size = inPieces(file, createSignature(spec, { now })) ? plainFileSize(file) : -1;
+    } catch {
+      continue; // readMatches says what is wrong with it
+    }
+    if (size >= tuning.parallelFrom) return new ReplayWorkers(spec, now, tuning.workers, tuning.workerScript);
+  }
+  return null;
 }
 
 /** Pieces need a file that can be read at any offset, and a signature that needs no line but the next. */

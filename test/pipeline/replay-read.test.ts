@@ -6,8 +6,8 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { generateLog } from '../../bench/logs.js';
 import { parseIp } from '../../src/net/address.js';
-import { replayWorkerScript } from '../../src/pipeline/parallel-read.js';
-import { readMatches, type ReadTuning } from '../../src/pipeline/replay-read.js';
+import { replayWorkerScript, type ReplayWorkers } from '../../src/pipeline/parallel-read.js';
+import { readMatches, startWorkers, type ReadTuning } from '../../src/pipeline/replay-read.js';
 import type { FormatName, SignatureSpec } from '../../src/signatures/index.js';
 import { UNPARSABLE, UNTRUSTED, type MatchResult } from '../../src/signatures/types.js';
 import { MAX_LINE_BYTES } from '../../src/sources/read-lines.js';
@@ -44,7 +44,7 @@ interface Seen {
   results: { format: string; r: Exclude<MatchResult, null> }[];
 }
 
-async function read(files: string[], spec: FormatName | SignatureSpec, tuning: Partial<ReadTuning>): Promise<Seen> {
+async function read(files: string[], spec: FormatName | SignatureSpec, tuning: Partial<ReadTuning>, early?: ReplayWorkers): Promise<Seen> {
   const seen: Seen = { lines: 0, bytes: 0, lastProgress: undefined, results: [] };
   const { bytes, tally } = await readMatches(
     files,
@@ -56,7 +56,7 @@ async function read(files: string[], spec: FormatName | SignatureSpec, tuning: P
       unparsable: (format, untrusted) => void seen.results.push({ format, r: untrusted ? UNTRUSTED : UNPARSABLE }),
       bytes: (b) => void (seen.lastProgress = b),
     },
-    { tuning },
+    { tuning, workers: early ?? null },
   );
   seen.bytes = bytes;
   seen.tally = [...tally.entries()].map(([ip, counts]) => `${ip.text} ${counts.join(' ')}`).sort();
@@ -113,6 +113,24 @@ describe('reading in pieces', () => {
     const b = await expectSame([go], 'go', [workers(64 << 10), workers(3000, 3)]);
     expect(a.results.length).toBeGreaterThan(10_000);
     expect(b.results.length).toBeGreaterThan(10_000);
+  });
+
+  it('uses workers started beforehand, as many as were asked for, and closes them', async () => {
+    const nginx = generateLog(join(dir, 'early-nginx.log'), 'nginx', 5000, 9).path;
+    const small = write('early-small.log', `${ng(1, '198.51.100.1')}\n`);
+    const want = await read([small, nginx], 'nginx', LINE_BY_LINE);
+    const tuning = { ...workers(4096), parallelFrom: 100_000 };
+    // Only a file that will be read in pieces wants them.
+    expect(startWorkers([small], 'nginx', NOW, tuning)).toBeNull();
+    expect(startWorkers([nginx], 'auto', NOW, tuning)).toBeNull();
+    expect(startWorkers(['-', join(dir, 'no-such.log')], 'nginx', NOW, workers(4096))).toBeNull();
+    const early = startWorkers([small, nginx], 'nginx', NOW, tuning)!;
+    expect(early).not.toBeNull();
+    const got = await read([small, nginx], 'nginx', tuning, early);
+    expect(got.results).toEqual(want.results);
+    expect(got.tally).toEqual(want.tally);
+    // Closed by readMatches: asking them for more fails at once.
+    await expect(early.tallies()).rejects.toThrow();
   });
 
   it('keeps CRLF, non-UTF-8 bytes, a missing final newline and empty files as line-by-line reading does', async () => {
