@@ -96,7 +96,14 @@ export function checkJson(r: ReplayReport, diagnoses: readonly Diagnosis[]) {
   };
 }
 
-const n = (v: number) => v.toLocaleString('en-US');
+/** 1234567 → "1,234,567", as toLocaleString('en-US') writes it, which costs a microsecond a call (and 15 ms the first). */
+function n(v: number): string {
+  if (!Number.isSafeInteger(v)) return v.toLocaleString('en-US');
+  const digits = String(Math.abs(v));
+  let out = '';
+  for (let end = digits.length; end > 0; end -= 3) out = (end > 3 ? ',' : '') + digits.slice(Math.max(0, end - 3), end) + out;
+  return v < 0 ? `-${out}` : out;
+}
 
 export function checkText(r: ReplayReport, diagnoses: readonly Diagnosis[], top = 10): string {
   let out = `read ${n(r.lines)} lines: ${n(r.matched)} handshake failures from ${n(r.ips.length)} addresses, ${n(r.unparsable)} unparsable`;
@@ -108,9 +115,11 @@ export function checkText(r: ReplayReport, diagnoses: readonly Diagnosis[], top 
 
   if (r.matched) {
     out += '\nby cause:\n';
+    // Addresses per cause, in one walk over the addresses.
+    const addresses = new Map<string, number>();
+    for (const x of r.ips) for (const c in x.causes) addresses.set(c, (addresses.get(c) ?? 0) + 1);
     const rows = CAUSES.filter((c) => r.byCause[c] > 0).map((c) => {
-      const ips = r.ips.filter((x) => x.causes[c]).length;
-      return [c, n(r.byCause[c]), `${((100 * r.byCause[c]) / r.matched).toFixed(1)}%`, n(ips), CAUSE_HELP[c]];
+      return [c, n(r.byCause[c]), `${((100 * r.byCause[c]) / r.matched).toFixed(1)}%`, n(addresses.get(c) ?? 0), CAUSE_HELP[c]];
     });
     out += table(['CAUSE', 'FAILURES', 'SHARE', 'ADDRESSES', 'MEANING'], rows);
     if (top > 0) {

@@ -45,12 +45,20 @@ export class AddressTally implements RowColumns {
     return r;
   }
 
+  /** Counter `i` of row `r`. */
+  count(r: number, i: number): number {
+    return this.counts[r * this.counters + i]!;
+  }
+
+  /** The address of row `r`. */
+  ip(r: number): Ip {
+    const rows = this.rows;
+    return ipFromWords(rows.key(r, 0) as 4 | 6, rows.key(r, 1), rows.key(r, 2), rows.key(r, 3), rows.key(r, 4));
+  }
+
   /** Every address with its counters (a copy), in no particular order. */
   *entries(): Generator<[Ip, Int32Array]> {
-    for (let r = 0; r < this.rows.size; r++) {
-      const ip = ipFromWords(this.rows.key(r, 0) as 4 | 6, this.rows.key(r, 1), this.rows.key(r, 2), this.rows.key(r, 3), this.rows.key(r, 4));
-      yield [ip, this.counts.slice(r * this.counters, (r + 1) * this.counters)];
-    }
+    for (let r = 0; r < this.rows.size; r++) yield [this.ip(r), this.counts.slice(r * this.counters, (r + 1) * this.counters)];
   }
 
   /** The rows as plain arrays (copies). */

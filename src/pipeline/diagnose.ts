@@ -53,10 +53,11 @@ export function diagnose(r: DiagnoseInput): Diagnosis[] {
   if (total === 0) return finishUnparsable(r, out);
 
   const share = (c: Cause) => r.byCause[c] / total;
+  // Each walks every address: asked only once the cause's share makes the finding possible.
   const ipsWith = (c: Cause) => r.ips.filter((x) => (x.causes[c] ?? 0) > 0);
 
-  const cert = ipsWith('cert-rejected');
-  if (share('cert-rejected') >= 0.5 && cert.length >= 3) {
+  const cert = share('cert-rejected') >= 0.5 ? ipsWith('cert-rejected') : [];
+  if (cert.length >= 3) {
     out.push({
       code: 'certificate',
       message:
@@ -65,8 +66,8 @@ export function diagnose(r: DiagnoseInput): Diagnosis[] {
     });
   }
 
-  const mismatch = ipsWith('protocol-mismatch');
   const mismatchTotal = r.byCause['protocol-mismatch'];
+  const mismatch = mismatchTotal >= 5 ? ipsWith('protocol-mismatch') : [];
   if (mismatchTotal >= 5 && mismatch.length > 0) {
     const top = mismatch.reduce((a, b) => ((b.causes['protocol-mismatch'] ?? 0) > (a.causes['protocol-mismatch'] ?? 0) ? b : a));
     const n = top.causes['protocol-mismatch'] ?? 0;
@@ -89,8 +90,8 @@ export function diagnose(r: DiagnoseInput): Diagnosis[] {
     });
   }
 
-  const vc = ipsWith('version-or-cipher');
-  if (share('version-or-cipher') >= 0.5 && vc.length >= 20) {
+  const vc = share('version-or-cipher') >= 0.5 ? ipsWith('version-or-cipher') : [];
+  if (vc.length >= 20) {
     out.push({
       code: 'tls-too-strict',
       message:

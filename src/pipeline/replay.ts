@@ -178,12 +178,18 @@ export function replayCounter(rules: PolicyRules): { sink: MatchSink; lines: () 
 
   const finish = (tally: AddressTally): ReplayReport => {
     for (const [i, c] of CAUSES.entries()) report.byCause[c] = byCause[i]!;
-    report.ips = [...tally.entries()].map(([ip, counts]) => {
+    // Row by row, with no iterator or copy per row: a big log has tens of thousands.
+    const ips = new Array<IpSummary>(tally.size);
+    for (let r = 0; r < ips.length; r++) {
       const causes: Partial<Record<Cause, number>> = {};
-      for (const [i, c] of CAUSES.entries()) if (counts[i]) causes[c] = counts[i];
-      return { ip: ip.text, failures: counts[CAUSES.length]!, causes };
-    });
-    report.ips.sort((a, b) => b.failures - a.failures || (a.ip < b.ip ? -1 : 1));
+      for (let i = 0; i < CAUSES.length; i++) {
+        const k = tally.count(r, i);
+        if (k) causes[CAUSES[i]!] = k;
+      }
+      ips[r] = { ip: tally.ip(r).text, failures: tally.count(r, CAUSES.length), causes };
+    }
+    ips.sort((a, b) => b.failures - a.failures || (a.ip < b.ip ? -1 : 1));
+    report.ips = ips;
     return report;
   };
 
