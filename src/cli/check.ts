@@ -9,7 +9,7 @@ import { CAUSE_HELP, CAUSES, isCause } from '../signatures/causes.js';
 import { FORMAT_NAMES, type FormatName, type SignatureSpec } from '../signatures/index.js';
 import { compileUserPattern } from '../signatures/regex.js';
 import type { CommonOptions } from './context.js';
-import { iso, table } from './human.js';
+import { iso, table, thousands } from './human.js';
 import { processIo, type Io } from './io.js';
 
 export interface CheckOptions extends CommonOptions {
@@ -96,14 +96,7 @@ export function checkJson(r: ReplayReport, diagnoses: readonly Diagnosis[]) {
   };
 }
 
-/** 1234567 → "1,234,567", as toLocaleString('en-US') writes it, which costs a microsecond a call (and 15 ms the first). */
-function n(v: number): string {
-  if (!Number.isSafeInteger(v)) return v.toLocaleString('en-US');
-  const digits = String(Math.abs(v));
-  let out = '';
-  for (let end = digits.length; end > 0; end -= 3) out = (end > 3 ? ',' : '') + digits.slice(Math.max(0, end - 3), end) + out;
-  return v < 0 ? `-${out}` : out;
-}
+const n = thousands;
 
 export function checkText(r: ReplayReport, diagnoses: readonly Diagnosis[], top = 10): string {
   let out = `read ${n(r.lines)} lines: ${n(r.matched)} handshake failures from ${n(r.ips.length)} addresses, ${n(r.unparsable)} unparsable`;

@@ -72,3 +72,12 @@ export function styleFor(io: Io, stream: { isTTY?: boolean } = process.stdout, e
 export function plural(n: number, word: string, many = `${word}s`): string {
   return `${n} ${n === 1 ? word : many}`;
 }
+
+/** 1234567 → "1,234,567", as toLocaleString('en-US') writes it, which costs a microsecond a call (and 15 ms the first). */
+export function thousands(v: number): string {
+  if (!Number.isSafeInteger(v)) return v.toLocaleString('en-US');
+  const digits = String(Math.abs(v));
+  let out = '';
+  for (let end = digits.length; end > 0; end -= 3) out = (end > 3 ? ',' : '') + digits.slice(Math.max(0, end - 3), end) + out;
+  return v < 0 ? `-${out}` : out;
+}
