@@ -27,18 +27,20 @@ export async function checkCommand(files: string[], opts: CheckOptions, io: Io, 
   const top = opts.top === undefined ? 10 : Number(opts.top);
   if (!Number.isInteger(top) || top < 0) throw new UserError(`--top: expected a whole number, got "${opts.top}"`, 2);
   const now = Date.now();
-  // Matching needs no config: big files' workers load on the other cores while this thread
-  // loads the config's modules (the schema library alone takes a tenth of a second) and reads it.
+  // Matching needs no config: big files' workers start now and match the first pieces while
+  // this thread loads the config's modules (the schema library alone takes a tenth of a second).
   const workers = startWorkers(files, spec, now);
-  let progress: ReturnType<typeof progressLine> | null = null;
-  let report: ReplayReport;
-  try {
+  const rules = (async () => {
     const { configFrom } = await import('./context.js');
     const cfg = configFrom(opts);
-    progress = io === processIo && process.stderr.isTTY ? progressLine() : null;
+    // The database's allow list and fetched CDN lists count too (read-only; none when it does not exist).
+    return policyRules(cfg, storedPolicyData(cfg.database, (m) => io.err(`blocker: note: ${m}\n`)));
+  })();
+  const progress = io === processIo && process.stderr.isTTY ? progressLine() : null;
+  let report: ReplayReport;
+  try {
     report = await replay(files, {
-      // The database's allow list and fetched CDN lists count too (read-only; none when it does not exist).
-      rules: policyRules(cfg, storedPolicyData(cfg.database, (m) => io.err(`blocker: note: ${m}\n`))),
+      rules,
       spec,
       now,
       workers,

@@ -114,6 +114,10 @@ export class ReplayWorkers {
  * goes back to a worker to be filled again. Each piece's records in a buffer
  * of their own, dropped after use, held up to 38 MB of buffers awaiting
  * collection at once (1M Go lines).
+ *
+ * With `ready`, the first pieces are matched while it settles, and nothing
+ * is delivered before it has (the caller may still be making its
+ * deliverer ready); if it rejects, so does this.
  */
 export async function readInPieces(
   workers: ReplayWorkers,
@@ -121,6 +125,7 @@ export async function readInPieces(
   pieceBytes: number,
   ahead: number,
   deliver: (records: MatchRecords, endOffset: number) => void,
+  ready?: Promise<unknown>,
 ): Promise<number> {
   const fd = openSync(path, 'r');
   let size: number;
@@ -143,6 +148,7 @@ export async function readInPieces(
       p.catch(() => {});
       pending[sent++] = p;
     }
+    if (k === 0 && ready) await ready;
     const records = await pending[k]!;
     pending[k] = undefined;
     deliver(records, starts[k + 1]!);

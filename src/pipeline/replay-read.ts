@@ -40,6 +40,8 @@ export interface ReadTuning {
   workers: number;
   /** About how much of a file one worker matches at a time. */
   pieceBytes: number;
+  /** Pieces asked of each worker before their results are used: room to run ahead of a busy reader. */
+  ahead: number;
   /** The worker's compiled script (tests give one that fails). */
   workerScript?: URL;
 }
@@ -51,6 +53,9 @@ export const DEFAULT_TUNING: ReadTuning = {
   // Measured on 2 cores, one worker beside it was as fast as two and held ~35 MB less.
   workers: Math.max(1, availableParallelism() - 1),
   pieceBytes: 4 << 20,
+  // Records take about 1 MB a piece; 2 left the worker idle whenever the policy had a slow stretch,
+  // and 8 let it match the first 32 MB while check reads its config.
+  ahead: 8,
 };
 
 /**
@@ -72,7 +77,7 @@ export async function readMatches(
   files: readonly string[],
   spec: FormatName | SignatureSpec,
   now: number,
-  sink: MatchSink,
+  sinkOrPromise: MatchSink | Promise<MatchSink>,
   opts: {
     stdin?: Readable | undefined;
     tuning?: Partial<ReadTuning>;
@@ -83,15 +88,21 @@ export async function readMatches(
   const tuning = { ...DEFAULT_TUNING, ...opts.tuning };
   const tally = new AddressTally(CAUSE_COUNTERS);
   let workers = opts.workers ?? null;
+  // A sink still being made (check reads its config meanwhile): the first pieces are matched while it is.
+  const sinkReady = Promise.resolve(sinkOrPromise);
+  // Awaited below; until then its failure must not count as unhandled.
+  sinkReady.catch(() => {});
+  let sink: MatchSink | null = null;
+  const sinkNow = async (): Promise<MatchSink> => (sink ??= await sinkReady);
   let bytesBefore = 0;
   try {
     for (const file of files) {
       const sig = createSignature(spec, { now });
       const size = tuning.lineByLine || !inPieces(file, sig) ? -1 : plainFileSize(file);
-      if (size < tuning.parallelFrom) bytesBefore += await lineByLine(file, sig, sink, tally, bytesBefore, opts.stdin);
+      if (size < tuning.parallelFrom) bytesBefore += await lineByLine(file, sig, await sinkNow(), tally, bytesBefore, opts.stdin);
       else {
         workers ??= new ReplayWorkers(spec, now, tuning.workers, tuning.workerScript);
-        bytesBefore += await inWorkers(workers, file, sink, bytesBefore, tuning.pieceBytes, 2 * tuning.workers);
+        bytesBefore += await inWorkers(workers, file, sinkNow, bytesBefore, tuning.pieceBytes, tuning.ahead * tuning.workers);
       }
     }
     if (workers) for (const rows of await workers.tallies()) tally.merge(rows);
@@ -171,8 +182,17 @@ async function lineByLine(
   return bytes;
 }
 
-async function inWorkers(workers: ReplayWorkers, file: string, sink: MatchSink, bytesBefore: number, pieceBytes: number, ahead: number): Promise<number> {
+async function inWorkers(
+  workers: ReplayWorkers,
+  file: string,
+  sinkNow: () => Promise<MatchSink>,
+  bytesBefore: number,
+  pieceBytes: number,
+  ahead: number,
+): Promise<number> {
   const ipOf = addressesById();
+  let sink!: MatchSink;
+  const ready = sinkNow().then((s) => void (sink = s));
   let format = '';
   const visit: RecordVisitor = {
     failure: (_, time, ip, reason, cause) => sink.failure(format, time, ip, reason, cause),
@@ -183,5 +203,5 @@ async function inWorkers(workers: ReplayWorkers, file: string, sink: MatchSink, 
     sink.lines(records.lines);
     forEachRecord(records, ipOf, visit);
     sink.bytes?.(bytesBefore + endOffset);
-  });
+  }, ready);
 }

@@ -64,7 +64,8 @@ export interface ReplayReport {
 export interface ReplayOptions {
   /** Format (and pattern) to read with; default `auto`. */
   spec?: FormatName | SignatureSpec;
-  rules: PolicyRules;
+  /** The policy; a promise lets matching start before it is known. */
+  rules: PolicyRules | Promise<PolicyRules>;
   stdin?: Readable;
   /** Dates syslog stamps that have no year (default: now). */
   now?: number;
@@ -86,11 +87,12 @@ const CAUSE_INDEX = Object.fromEntries(CAUSES.map((c, i) => [c, i])) as Record<C
  * knowing the line after it, as the daemon does within a batch.
  */
 export async function replay(files: readonly string[], opts: ReplayOptions): Promise<ReplayReport> {
-  const counter = replayCounter(opts.rules);
+  // The rules may still be on their way (check reads its config while the first pieces are matched).
+  const counting = Promise.resolve(opts.rules).then(replayCounter);
   const progress = opts.onProgress;
-  const sink: MatchSink = progress ? { ...counter.sink, bytes: (b: number) => progress(b, counter.lines()) } : counter.sink;
+  const sink = counting.then((c): MatchSink => (progress ? { ...c.sink, bytes: (b: number) => progress(b, c.lines()) } : c.sink));
   const { tally } = await readMatches(files, opts.spec ?? 'auto', opts.now ?? Date.now(), sink, { stdin: opts.stdin, workers: opts.workers ?? null });
-  return counter.report(tally);
+  return (await counting).report(tally);
 }
 
 /**

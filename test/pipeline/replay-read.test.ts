@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { generateLog } from '../../bench/logs.js';
 import { parseIp } from '../../src/net/address.js';
 import { replayWorkerScript, type ReplayWorkers } from '../../src/pipeline/parallel-read.js';
-import { readMatches, startWorkers, type ReadTuning } from '../../src/pipeline/replay-read.js';
+import { readMatches, startWorkers, type MatchSink, type ReadTuning } from '../../src/pipeline/replay-read.js';
 import type { FormatName, SignatureSpec } from '../../src/signatures/index.js';
 import { UNPARSABLE, UNTRUSTED, type MatchResult } from '../../src/signatures/types.js';
 import { MAX_LINE_BYTES } from '../../src/sources/read-lines.js';
@@ -131,6 +131,32 @@ describe('reading in pieces', () => {
     expect(got.tally).toEqual(want.tally);
     // Closed by readMatches: asking them for more fails at once.
     await expect(early.tallies()).rejects.toThrow();
+  });
+
+  it('matches while the sink is still being made, delivers nothing before it is, and fails with it', async () => {
+    const nginx = generateLog(join(dir, 'late-nginx.log'), 'nginx', 5000, 10).path;
+    const want = await read([nginx], 'nginx', LINE_BY_LINE);
+    const tuning = { ...workers(4096), ahead: 4 };
+    let made = false;
+    const got: unknown[] = [];
+    const late = new Promise<MatchSink>((resolve) =>
+      setTimeout(() => {
+        made = true;
+        resolve({
+          lines: () => {},
+          failure: (format, time, ip, reason, cause) => {
+            expect(made).toBe(true);
+            got.push({ format, r: { time, ip, reason, cause } });
+          },
+          unparsable: (format, untrusted) => void got.push({ format, r: untrusted ? UNTRUSTED : UNPARSABLE }),
+        });
+      }, 200),
+    );
+    await readMatches([nginx], 'nginx', NOW, late, { tuning });
+    expect(got).toEqual(want.results);
+    // A sink that cannot be made (check's config is bad): the read fails with its error, and ends.
+    const bad = Promise.reject(new Error('config: policy.maxRetry: expected a number'));
+    await expect(readMatches([nginx], 'nginx', NOW, bad, { tuning })).rejects.toThrow(/maxRetry/);
   });
 
   it('keeps CRLF, non-UTF-8 bytes, a missing final newline and empty files as line-by-line reading does', async () => {
