@@ -176,7 +176,10 @@ export class LastSeen implements RowColumns {
   private bucketCol: Float64Array;
 
   constructor() {
-    this.rows = new KeyedRows(5, this, 256);
+    // Never smaller than a sweep leaves it to grow to again: with 256 rows at least, each sweep
+    // shrank it and the next thousand addresses grew it back, three reallocations a sweep (a tenth
+    // of a second over the bench's 1M lines).
+    this.rows = new KeyedRows(5, this, 2 * SWEEP_FROM);
     this.bucketCol = new Float64Array(this.rows.capacity);
   }
 
