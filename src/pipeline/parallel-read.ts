@@ -1,10 +1,11 @@
 import { closeSync, fstatSync, openSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { FormatName, SignatureSpec } from '../signatures/index.js';
 import { lineChunks } from '../sources/line-chunks.js';
 import type { MatchRecords } from './match-records.js';
 import type { TallyRows } from './address-tally.js';
-import type { PieceReply, PieceTask, TallyTask } from './replay-worker.js';
+import type { InitTask, PieceReply, PieceTask, TallyTask } from './replay-worker.js';
 
 /**
  * The compiled worker next to this module. Under vitest this module runs from
@@ -24,6 +25,42 @@ export function replayWorkerScript(): URL {
  */
 const YOUNG_GENERATION_MB = 8;
 
+/** Files from this size on are matched by workers (see ReadTuning.parallelFrom). */
+export const PARALLEL_FROM = 32 << 20;
+
+/** One core is the reading thread's: it runs the policy on every failure while the workers match. */
+export function defaultWorkerCount(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
+
+/** Workers started before anyone asked for them (prestartReplayWorkers), for ReplayWorkers to take. */
+const warm: Worker[] = [];
+
+function newWorker(script: URL): Worker {
+  return new Worker(script, { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+}
+
+/**
+ * Starts `count` workers of the default script now, for the next
+ * ReplayWorkers to take: a worker takes a tenth of a second to load its
+ * modules, which then overlaps the caller's own start. Workers never taken
+ * do not keep the process alive; one that fails before it is taken is
+ * dropped, and a new one started in its place.
+ */
+export function prestartReplayWorkers(count: number): void {
+  for (let i = 0; i < count; i++) {
+    const worker = newWorker(replayWorkerScript());
+    worker.unref();
+    const drop = () => {
+      const at = warm.indexOf(worker);
+      if (at >= 0) warm.splice(at, 1);
+    };
+    worker.once('error', drop);
+    worker.once('exit', drop);
+    warm.push(worker);
+  }
+}
+
 interface Waiting {
   resolve: (r: MatchRecords | TallyRows) => void;
   reject: (e: Error) => void;
@@ -42,8 +79,11 @@ export class ReplayWorkers {
   private closed: Promise<void> = Promise.resolve();
 
   constructor(spec: FormatName | SignatureSpec, now: number, count: number, script: URL = replayWorkerScript()) {
+    const prestarted = script.href === replayWorkerScript().href;
     for (let i = 0; i < count; i++) {
-      const worker = new Worker(script, { workerData: { spec, now, index: i }, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+      const worker = (prestarted ? warm.shift() : undefined) ?? newWorker(script);
+      worker.ref();
+      worker.postMessage({ init: { spec, now, index: i } } satisfies InitTask);
       const slot = { worker, waiting: new Map<number, Waiting>() };
       worker.on('message', (reply: PieceReply) => {
         const w = slot.waiting.get(reply.seq);

@@ -1,5 +1,4 @@
 import { statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import type { AutoSignature } from '../signatures/auto.js';
 import { createSignature, type FormatName, type SignatureSpec } from '../signatures/index.js';
@@ -9,7 +8,7 @@ import type { Signature } from '../signatures/types.js';
 import { forEachLine } from '../sources/read-lines.js';
 import { AddressTally, CAUSE_COUNTERS } from './address-tally.js';
 import { addressesById, forEachRecord, type RecordVisitor } from './match-records.js';
-import { readInPieces, ReplayWorkers } from './parallel-read.js';
+import { defaultWorkerCount, PARALLEL_FROM, readInPieces, ReplayWorkers } from './parallel-read.js';
 
 /**
  * Where the reading half of a replay sends what it finds. A result comes as
@@ -48,10 +47,9 @@ export interface ReadTuning {
 
 export const DEFAULT_TUNING: ReadTuning = {
   lineByLine: false,
-  parallelFrom: 32 << 20,
-  // One core is this thread's: it runs the policy on every failure while the workers match.
-  // Measured on 2 cores, one worker beside it was as fast as two and held ~35 MB less.
-  workers: Math.max(1, availableParallelism() - 1),
+  parallelFrom: PARALLEL_FROM,
+  // Measured on 2 cores, one worker beside the reading thread was as fast as two and held ~35 MB less.
+  workers: defaultWorkerCount(),
   pieceBytes: 4 << 20,
   // Records take about 1 MB a piece; 2 left the worker idle whenever the policy had a slow stretch,
   // and 8 let it match the first 32 MB while check reads its config.

@@ -1,6 +1,7 @@
 import { closeSync, openSync } from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { createSignature, type FormatName, type SignatureSpec } from '../signatures/index.js';
+import type { Signature } from '../signatures/types.js';
 import { readRegion } from '../sources/line-chunks.js';
 import { matchRegion } from './match-region.js';
 import { AddressTally, CAUSE_COUNTERS, type TallyRows } from './address-tally.js';
@@ -17,6 +18,11 @@ export interface PieceTask {
   readonly reuse?: ArrayBuffer;
 }
 
+/** The first message to every worker: what it matches with, and its number among the workers. */
+export interface InitTask {
+  readonly init: { readonly spec: FormatName | SignatureSpec; readonly now: number; readonly index: number };
+}
+
 /** Asks for the worker's tally of every failure it has matched, per address and cause. */
 export interface TallyTask {
   readonly seq: number;
@@ -25,16 +31,21 @@ export interface TallyTask {
 
 export type PieceReply = { seq: number; records: MatchRecords } | { seq: number; tally: TallyRows } | { seq: number; error: string };
 
-const { spec, now, index } = workerData as { spec: FormatName | SignatureSpec; now: number; index: number };
-// Stateless formats only (parallel-read.ts checks), so one signature serves every piece of every file.
-const sig = createSignature(spec, { now });
 const port = parentPort!;
 let scratch: Buffer | undefined;
 // Counted here, where the lines are matched, rather than by the thread that runs the policy.
 const tally = new AddressTally(CAUSE_COUNTERS);
-const out = new RecordWriter(index, tally);
+// Set by the first message: a worker may be started before anyone knows what it will match.
+let sig: Signature;
+let out: RecordWriter;
 
-port.on('message', (task: PieceTask | TallyTask) => {
+port.on('message', (task: InitTask | PieceTask | TallyTask) => {
+  if ('init' in task) {
+    // Stateless formats only (parallel-read.ts checks), so one signature serves every piece of every file.
+    sig = createSignature(task.init.spec, { now: task.init.now });
+    out = new RecordWriter(task.init.index, tally);
+    return;
+  }
   if ('tally' in task) {
     const rows = tally.rowsOut();
     port.postMessage({ seq: task.seq, tally: rows } satisfies PieceReply, [rows.keys.buffer as ArrayBuffer, rows.counts.buffer as ArrayBuffer]);
