@@ -61,6 +61,11 @@ export function prestartReplayWorkers(count: number): void {
   }
 }
 
+/** How many prestarted workers wait to be taken. */
+export function prestartedWorkers(): number {
+  return warm.length;
+}
+
 interface Waiting {
   resolve: (r: MatchRecords | TallyRows) => void;
   reject: (e: Error) => void;

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { generateLog } from '../../bench/logs.js';
 import { parseIp } from '../../src/net/address.js';
-import { replayWorkerScript, type ReplayWorkers } from '../../src/pipeline/parallel-read.js';
+import { prestartedWorkers, prestartReplayWorkers, replayWorkerScript, type ReplayWorkers } from '../../src/pipeline/parallel-read.js';
 import { readMatches, startWorkers, type MatchSink, type ReadTuning } from '../../src/pipeline/replay-read.js';
 import type { FormatName, SignatureSpec } from '../../src/signatures/index.js';
 import { UNPARSABLE, UNTRUSTED, type MatchResult } from '../../src/signatures/types.js';
@@ -131,6 +132,22 @@ describe('reading in pieces', () => {
     expect(got.tally).toEqual(want.tally);
     // Closed by readMatches: asking them for more fails at once.
     await expect(early.tallies()).rejects.toThrow();
+  });
+
+  it('takes workers prestarted before anyone knew what they would match, which keep no process alive', async () => {
+    const nginx = generateLog(join(dir, 'warm-nginx.log'), 'nginx', 3000, 11).path;
+    const want = await read([nginx], 'nginx', LINE_BY_LINE);
+    prestartReplayWorkers(1);
+    expect(prestartedWorkers()).toBe(1);
+    const got = await read([nginx], 'nginx', workers(4096, 1));
+    expect(prestartedWorkers()).toBe(0);
+    expect(got.results).toEqual(want.results);
+    expect(got.tally).toEqual(want.tally);
+    // A program that prestarts a worker and never takes it ends by itself.
+    const script = `import(${JSON.stringify(new URL('../../dist/src/pipeline/parallel-read.js', import.meta.url).href)}).then((m) => m.prestartReplayWorkers(2))`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { timeout: 10_000 });
+    expect(child.error).toBeUndefined();
+    expect(child.status).toBe(0);
   });
 
   it('matches while the sink is still being made, delivers nothing before it is, and fails with it', async () => {
