@@ -8,7 +8,7 @@ import { policyRules, storedPolicyData } from '../pipeline/rules.js';
 import { CAUSE_HELP, CAUSES, isCause } from '../signatures/causes.js';
 import { FORMAT_NAMES, type FormatName, type SignatureSpec } from '../signatures/index.js';
 import { compileUserPattern } from '../signatures/regex.js';
-import type { CommonOptions } from './context.js';
+import type { CommonOptions } from './config-from.js';
 import { iso, table, thousands } from './human.js';
 import { processIo, type Io } from './io.js';
 
@@ -31,7 +31,7 @@ export async function checkCommand(files: string[], opts: CheckOptions, io: Io, 
   // this thread loads the config's modules (the schema library alone takes a tenth of a second).
   const workers = startWorkers(files, spec, now);
   const rules = (async () => {
-    const { configFrom } = await import('./context.js');
+    const { configFrom } = await import('./config-from.js');
     const cfg = configFrom(opts);
     // The database's allow list and fetched CDN lists count too (read-only; none when it does not exist).
     return policyRules(cfg, storedPolicyData(cfg.database, (m) => io.err(`blocker: note: ${m}\n`)));
