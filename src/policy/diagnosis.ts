@@ -27,6 +27,8 @@ const PRIVATE = netSet(
     (s) => parseCidr(s)!,
   ),
 );
+/** The first octets of PRIVATE's IPv4 networks. */
+const PRIVATE_FIRST_OCTETS = new Set([127, 10, 172, 192, 100, 169]);
 const LOOPBACK = netSet(['127.0.0.0/8', '::1/128'].map((s) => parseCidr(s)!));
 
 export type ProxyKind = 'trusted proxy' | 'loopback' | 'private address';
@@ -65,8 +67,10 @@ function trustedSet(rules: DiagnosisRules): NetSet {
 export function proxyKind(rules: DiagnosisRules, ip: Ip): ProxyKind | null {
   if (rules.trustedProxies.length && trustedSet(rules).has(ip)) return 'trusted proxy';
   // Most failures come from public addresses: settle those cheaply. Private IPv6
-  // (::1, fc00::/7, fe80::/10) all start with "f" or are "::1" in canonical text.
+  // (::1, fc00::/7, fe80::/10) all start with "f" or are "::1" in canonical text;
+  // private IPv4 (PRIVATE below) all start with one of six first octets.
   if (ip.family === 6 && ip.text !== '::1' && ip.text.charCodeAt(0) !== 102) return null;
+  if (ip.family === 4 && !PRIVATE_FIRST_OCTETS.has(ip.w3 >>> 24)) return null;
   if (!PRIVATE.has(ip)) return null;
   return LOOPBACK.has(ip) ? 'loopback' : 'private address';
 }

@@ -20,7 +20,8 @@ export function windowCount(window: number): WindowCount {
   };
 }
 
-const slotOf = (idx: number) => ((idx % BUCKETS) + BUCKETS) % BUCKETS;
+// Floor arithmetic, not %: a floating-point remainder is a library call, and this runs per failure.
+const slotOf = (idx: number) => idx - Math.floor(idx / BUCKETS) * BUCKETS;
 
 /** Counts `n` events at `time`; an event older than what the ring holds is dropped. */
 export function addAt(w: WindowCount, time: number, n = 1): void {
