@@ -27,8 +27,9 @@ const PRIVATE = netSet(
     (s) => parseCidr(s)!,
   ),
 );
-/** The first octets of PRIVATE's IPv4 networks. */
-const PRIVATE_FIRST_OCTETS = new Set([127, 10, 172, 192, 100, 169]);
+/** 1 for the first octets of PRIVATE's IPv4 networks (a table: a Set lookup per failure cost more). */
+const PRIVATE_FIRST_OCTETS = new Uint8Array(256);
+for (const octet of [127, 10, 172, 192, 100, 169]) PRIVATE_FIRST_OCTETS[octet] = 1;
 const LOOPBACK = netSet(['127.0.0.0/8', '::1/128'].map((s) => parseCidr(s)!));
 
 export type ProxyKind = 'trusted proxy' | 'loopback' | 'private address';
@@ -70,7 +71,7 @@ export function proxyKind(rules: DiagnosisRules, ip: Ip): ProxyKind | null {
   // (::1, fc00::/7, fe80::/10) all start with "f" or are "::1" in canonical text;
   // private IPv4 (PRIVATE below) all start with one of six first octets.
   if (ip.family === 6 && ip.text !== '::1' && ip.text.charCodeAt(0) !== 102) return null;
-  if (ip.family === 4 && !PRIVATE_FIRST_OCTETS.has(ip.w3 >>> 24)) return null;
+  if (ip.family === 4 && PRIVATE_FIRST_OCTETS[ip.w3 >>> 24] === 0) return null;
   if (!PRIVATE.has(ip)) return null;
   return LOOPBACK.has(ip) ? 'loopback' : 'private address';
 }
