@@ -1,3 +1,4 @@
+import { quadChar, quadEnd, quadNumber, quadStart } from '../net/dotted-quad.js';
 import { plainV6Words } from '../net/v6.js';
 import type { ByteFailure } from './types.js';
 
@@ -87,28 +88,10 @@ let quadOk = false;
 /** dottedQuad (memo.ts) on bytes: the strict dotted quad as a signed 32-bit number, quadOk telling whether it was one. */
 function dottedQuadBytes(buf: Uint8Array, from: number, to: number): number {
   quadOk = false;
-  const len = to - from;
-  if (len < 7 || len > 15) return 0;
-  let n = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = from; i < to; i++) {
-    const c = buf[i]!;
-    if (c === 46) {
-      if (digits === 0 || ++dots > 3) return 0;
-      n = (n << 8) | part;
-      part = 0;
-      digits = 0;
-    } else if (c >= 48 && c <= 57) {
-      if (digits === 1 && part === 0) return 0; // a leading zero
-      part = part * 10 + (c - 48);
-      if (++digits > 3 || part > 255) return 0;
-    } else return 0;
-  }
-  if (digits === 0 || dots !== 3) return 0;
-  quadOk = true;
-  return (n << 8) | part;
+  if (!quadStart(to - from)) return 0;
+  for (let i = from; i < to; i++) if (!quadChar(buf[i]!)) return 0;
+  quadOk = quadEnd();
+  return quadNumber();
 }
 
 /**

@@ -1,5 +1,6 @@
 import { ipFromWords, parseIp, type Ip } from '../net/address.js';
 import { KeyedRows, type RowColumns } from '../net/keyed-rows.js';
+import { quadChar, quadEnd, quadNumber, quadStart } from '../net/dotted-quad.js';
 import { plainV6Words } from '../net/v6.js';
 import { hashSeed, mixWords } from '../net/word-hash.js';
 
@@ -213,28 +214,10 @@ let quadOk = false;
  */
 function dottedQuad(s: string, from: number, to: number): number {
   quadOk = false;
-  const len = to - from;
-  if (len < 7 || len > 15) return 0;
-  let n = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || ++dots > 3) return 0;
-      n = (n << 8) | part;
-      part = 0;
-      digits = 0;
-    } else if (c >= 48 && c <= 57) {
-      if (digits === 1 && part === 0) return 0; // a leading zero
-      part = part * 10 + (c - 48);
-      if (++digits > 3 || part > 255) return 0;
-    } else return 0;
-  }
-  if (digits === 0 || dots !== 3) return 0;
-  quadOk = true;
-  return (n << 8) | part;
+  if (!quadStart(to - from)) return 0;
+  for (let i = from; i < to; i++) if (!quadChar(s.charCodeAt(i))) return 0;
+  quadOk = quadEnd();
+  return quadNumber();
 }
 
 const ASCII = /^[\x00-\x7f]*$/;
