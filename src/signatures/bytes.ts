@@ -47,6 +47,18 @@ export function slashedStampAt(buf: Uint8Array, s: number, e: number): boolean {
 }
 
 /**
+ * slashedStampAt for a line the caller has not checked for ASCII (the line
+ * after the one being judged): the 19 bytes of the stamp must be ASCII too.
+ * Decoded, "2\u00e96/11/22 …" starts with "2é6/1", which is no stamp, while
+ * its bytes have digits and separators in every place slashedStampAt looks.
+ */
+export function asciiStampAt(buf: Uint8Array, s: number, e: number): boolean {
+  if (!slashedStampAt(buf, s, e)) return false;
+  for (let i = s; i < s + 19; i++) if (buf[i]! >= 0x80) return false;
+  return true;
+}
+
+/**
  * The address at buf[from…to) as its words in `out`, read as addressInterner
  * (memo.ts) reads it: a strict dotted quad, or IPv6 in hex groups alone (with
  * ::ffff:a.b.c.d in hex folded to IPv4). False for every other form, valid or

@@ -1,4 +1,4 @@
-import { addressWords, asciiBytes, ByteMemo, bytesAt, bytesWithin, isDigitByte, slashedStampAt } from './bytes.js';
+import { addressWords, asciiBytes, asciiStampAt, ByteMemo, bytesAt, bytesWithin, isDigitByte, slashedStampAt } from './bytes.js';
 import type { Cause } from './causes.js';
 import { slashedLocalTimeBytesParser } from './log-time.js';
 import { BYTES_DEFER, BYTES_FAILURE, BYTES_NONE, type ByteFailure, type Signature } from './types.js';
@@ -51,7 +51,7 @@ export function goBytesMatcher(marker: string, causeOfReason: (reason: string) =
     while (i - port < 5 && isDigitByte(buf[i])) i++;
     if (i === port || buf[i] !== 58 || buf[i + 1] !== 32 || e - (i + 2) > 1000) return BYTES_DEFER;
     // Followed by a line that does not start with a stamp: the text path knows the other record starts.
-    if (ns >= 0 && !slashedStampAt(buf, ns, ne)) return BYTES_DEFER;
+    if (ns >= 0 && !asciiStampAt(buf, ns, ne)) return BYTES_DEFER;
     if (!addressWords(buf, a, b, out)) return BYTES_DEFER;
     const r = i + 2;
     // "read tcp A->B: …" is unique per line (its addresses): the text path's memo of what follows them.

@@ -1,4 +1,4 @@
-import { addressWords, asciiBytes, ByteMemo, bytesAt, isDigitByte, slashedStampAt } from './bytes.js';
+import { addressWords, asciiBytes, asciiStampAt, ByteMemo, bytesAt, isDigitByte, slashedStampAt } from './bytes.js';
 import type { Cause } from './causes.js';
 import { slashedLocalTimeBytesParser } from './log-time.js';
 import { BYTES_DEFER, BYTES_FAILURE, BYTES_NONE, BYTES_UNTRUSTED, type ByteFailure, type Signature } from './types.js';
@@ -50,7 +50,7 @@ export function nginxBytesMatcher(reasonOfMessage: (message: string) => { reason
     if (msg < 0 || msgEnd <= msg || msgEnd - msg > 600) return BYTES_NONE;
     const m = messages.get(buf, msg, msgEnd);
     if (m.forged) return BYTES_UNTRUSTED;
-    if (ns >= 0 && !slashedStampAt(buf, ns, ne)) return BYTES_DEFER;
+    if (ns >= 0 && !asciiStampAt(buf, ns, ne)) return BYTES_DEFER;
     if (!addressWords(buf, from, server, out)) return BYTES_DEFER;
     out.time = parseTime(buf, s);
     out.reason = m.reason;

@@ -126,3 +126,45 @@ describe('nginx and go byte paths, differential', () => {
     });
   }
 });
+
+describe('byte paths and a next line that is not ASCII', () => {
+  // The first 19 bytes of the next line decide whether it starts a record; decoded, a multi-byte
+  // character there moves every later character, and an invalid byte becomes U+FFFD.
+  const nexts = [
+    Buffer.from('2\u00e96/11/22 02:40:11 [info] 1#1: x', 'utf8'),
+    Buffer.concat([Buffer.from('2026/1'), Buffer.from([0xff]), Buffer.from('/22 02:40:11 http: x')]),
+    Buffer.concat([Buffer.from('20'), Buffer.from([0xc3, 0xa9]), Buffer.from('/11/22 02:40:11 x')]),
+    Buffer.from('2026/11/22 02:40:1\u00e9 x', 'utf8'),
+    Buffer.from('2026/11/22 02:40:11 caf\u00e9 is fine after the stamp', 'utf8'),
+  ];
+  const lines = {
+    nginx: '2026/11/22 02:40:11 [info] 77#77: *3 SSL_do_handshake() failed (SSL: error:0A00006C:SSL routines::bad key share) while SSL handshaking, client: 203.0.113.66, server: 0.0.0.0:443',
+    go: '2026/11/22 02:40:11 http: TLS handshake error from 203.0.113.66:4000: EOF',
+  };
+  for (const format of ['nginx', 'go'] as const) {
+    it(`${format}: answers as match() on the decoded lines, or leaves the line to it`, () => {
+      const kinds = new Set<string>();
+      for (const next of nexts) {
+        const sig = createSignature(format, { now: NOW });
+        const line = lines[format];
+        const want = resultKey(sig.match(line, next.toString('utf8')), UNPARSABLE, UNTRUSTED);
+        kinds.add(want[0]!);
+        const buf = Buffer.concat([Buffer.from(`${line}\n`), next, Buffer.from('\n')]);
+        const out: ByteFailure = { time: null, family: 4, w0: 0, w1: 0, w2: 0, w3: 0, reason: '', cause: 'other' };
+        const code = sig.matchBytes!(buf, 0, line.length, line.length + 1, buf.length - 1, out);
+        if (code === BYTES_DEFER) continue;
+        const got =
+          code === BYTES_FAILURE
+            ? resultKey({ time: out.time, ip: ipFromWords(out.family, out.w0, out.w1, out.w2, out.w3), reason: out.reason, cause: out.cause }, UNPARSABLE, UNTRUSTED)
+            : code === BYTES_UNTRUSTED
+              ? 'T'
+              : code === BYTES_UNPARSABLE
+                ? 'U'
+                : 'N';
+        expect(got, next.toString('latin1')).toBe(want);
+      }
+      // The cases mean something: some of these next lines make the record untrusted, one does not.
+      expect([...kinds].sort()).toEqual(['F', 'T']);
+    });
+  }
+});
