@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { generateLog } from '../../bench/logs.js';
+import { PARALLEL_FROM } from '../../src/pipeline/parallel-read.js';
 import { cli } from './run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'blocker-check-'));
@@ -198,4 +200,23 @@ describe('blocker check as a program', () => {
     expect(out.length).toBeGreaterThan(256 * 1024);
     expect((JSON.parse(out) as { ips: unknown[] }).ips).toHaveLength(4000);
   });
+});
+
+describe('blocker check on a big file', () => {
+  it('reports from its workers exactly what reading the same log line by line (gzipped) reports', async () => {
+    // Past PARALLEL_FROM (32 MB), so check starts its workers before its config and reads in pieces.
+    const log = generateLog(join(dir, 'big.log'), 'nginx', 180_000, 5);
+    expect(log.bytes).toBeGreaterThan(PARALLEL_FROM);
+    const gz = join(dir, 'big.log.gz');
+    writeFileSync(gz, gzipSync(readFileSync(log.path), { level: 1 }));
+    const inPieces = await cli('check', '-c', config, '--format', 'nginx', '--json', log.path);
+    const lineByLine = await cli('check', '-c', config, '--format', 'nginx', '--json', gz);
+    expect(inPieces.code).toBe(0);
+    expect(lineByLine.code).toBe(0);
+    const a = JSON.parse(inPieces.out) as { lines: number; matched: number; bans: unknown[]; ips: unknown[] };
+    expect(a.lines).toBe(log.lines);
+    expect(a.matched).toBe(log.failures);
+    expect(a.bans.length).toBeGreaterThan(10);
+    expect(inPieces.out).toBe(lineByLine.out);
+  }, 60_000);
 });
