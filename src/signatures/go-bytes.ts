@@ -22,7 +22,6 @@ export function goBytesMatcher(marker: string, causeOfReason: (reason: string) =
   return (buf: Buffer, s: number, e: number, ns: number, ne: number, out: ByteFailure): number => {
     if (!slashedStampAt(buf, s, e) || !bytesAt(buf, s + 20, MARKER)) return bytesWithin(buf, s, e, MARKER) ? BYTES_DEFER : BYTES_NONE;
     const from = s + 20 + MARKER.length;
-    let hostEnd: number;
     if (buf[from] === 91) {
       // [v6]: the first "]" within 65 characters, with no space or control character before it.
       let close = from + 1;
@@ -33,7 +32,7 @@ export function goBytesMatcher(marker: string, causeOfReason: (reason: string) =
       if (buf[close] !== 93 || close - from > 65 || close === from + 1) return BYTES_DEFER;
       return afterAddress(buf, s, e, ns, ne, close + 1, from + 1, close, out);
     }
-    hostEnd = from;
+    let hostEnd = from;
     while (hostEnd < e && hostEnd - from <= 64 && buf[hostEnd] !== 58) {
       const c = buf[hostEnd]!;
       if (c <= 32 || c === 91 || c === 93) return BYTES_DEFER;
