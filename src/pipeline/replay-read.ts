@@ -96,8 +96,7 @@ export async function readMatches(
   try {
     for (const file of files) {
       const sig = createSignature(spec, { now });
-      const size = tuning.lineByLine || !inPieces(file, sig) ? -1 : plainFileSize(file);
-      if (size < tuning.parallelFrom) bytesBefore += await lineByLine(file, sig, await sinkNow(), tally, bytesBefore, opts.stdin);
+      if (!byWorkers(file, sig, tuning)) bytesBefore += await lineByLine(file, sig, await sinkNow(), tally, bytesBefore, opts.stdin);
       else {
         workers ??= new ReplayWorkers(spec, now, tuning.workers, tuning.workerScript);
         bytesBefore += await inWorkers(workers, file, sinkNow, bytesBefore, tuning.pieceBytes, tuning.ahead * tuning.workers);
@@ -118,22 +117,24 @@ export async function readMatches(
  */
 export function startWorkers(files: readonly string[], spec: FormatName | SignatureSpec, now: number, tune?: Partial<ReadTuning>): ReplayWorkers | null {
   const tuning = { ...DEFAULT_TUNING, ...tune };
-  if (tuning.lineByLine) return null;
   for (const file of files) {
-    let size: number;
     try {
-      size = inPieces(file, createSignature(spec, { now })) ? plainFileSize(file) : -1;
+      if (byWorkers(file, createSignature(spec, { now }), tuning)) return new ReplayWorkers(spec, now, tuning.workers, tuning.workerScript);
     } catch {
-      continue; // readMatches says what is wrong with it
+      // readMatches says what is wrong with the file.
     }
-    if (size >= tuning.parallelFrom) return new ReplayWorkers(spec, now, tuning.workers, tuning.workerScript);
   }
   return null;
 }
 
-/** Pieces need a file that can be read at any offset, and a signature that needs no line but the next. */
-function inPieces(file: string, sig: Signature): boolean {
-  return file !== '-' && !file.endsWith('.gz') && sig.name !== 'auto' && !sig.stateful;
+/**
+ * Whether workers match the file in pieces: a plain file from `parallelFrom`
+ * bytes on, which can be read at any offset, with a signature that needs no
+ * line but the next. Throws when the file cannot be looked at.
+ */
+function byWorkers(file: string, sig: Signature, tuning: ReadTuning): boolean {
+  if (tuning.lineByLine || file === '-' || file.endsWith('.gz') || sig.name === 'auto' || sig.stateful) return false;
+  return plainFileSize(file) >= tuning.parallelFrom;
 }
 
 /** The size of a regular file, or -1 (a pipe or device is read as a stream, line by line). */
