@@ -1,7 +1,7 @@
 import type { Ip } from '../net/address.js';
 import { wordsInterner } from '../signatures/memo.js';
 import type { AddressTally } from './address-tally.js';
-import { CAUSES, type Cause } from '../signatures/causes.js';
+import { CAUSE_INDEX, CAUSES, type Cause } from '../signatures/causes.js';
 import type { ByteFailure, MatchResult } from '../signatures/types.js';
 
 /**
@@ -28,7 +28,6 @@ const STRIDE = 10;
 const FAILURE = 0;
 const KIND_UNPARSABLE = 1;
 const KIND_UNTRUSTED = 2;
-const CAUSE_INDEX = new Map<Cause, number>(CAUSES.map((c, i) => [c, i]));
 
 /**
  * Collects one piece's results (in a worker) into MatchRecords. One writer
@@ -68,7 +67,7 @@ export class RecordWriter {
 
   private failure(index: number, time: number | null, family: 4 | 6, w0: number, w1: number, w2: number, w3: number, reason: string, cause: Cause): void {
     const o = this.row(index);
-    const ci = CAUSE_INDEX.get(cause)!;
+    const ci = CAUSE_INDEX[cause];
     this.f64[o >> 1] = time ?? NaN;
     this.i32[o + 3] = FAILURE | (family === 6 ? 4 : 0) | (ci << 3);
     this.i32[o + 4] = w0;

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { AutoSignature } from '../signatures/auto.js';
 import { createSignature, type FormatName, type SignatureSpec } from '../signatures/index.js';
 import type { Ip } from '../net/address.js';
-import { CAUSES, type Cause } from '../signatures/causes.js';
+import { CAUSE_INDEX, CAUSES, type Cause } from '../signatures/causes.js';
 import type { Signature } from '../signatures/types.js';
 import { forEachLine } from '../sources/read-lines.js';
 import { AddressTally, CAUSE_COUNTERS } from './address-tally.js';
@@ -24,8 +24,6 @@ export interface MatchSink {
   /** Bytes read so far, over all files. */
   bytes?(total: number): void;
 }
-
-const CAUSE_INDEX = new Map<Cause, number>(CAUSES.map((c, i) => [c, i]));
 
 /** How files are read; the defaults suit `blocker check`, tests force each way. */
 export interface ReadTuning {
@@ -160,7 +158,7 @@ async function lineByLine(
     if ('unparsable' in r) sink.unparsable(format, r.untrusted === true);
     else {
       const ip = r.ip;
-      tally.bump(ip.family, ip.w0, ip.w1, ip.w2, ip.w3, CAUSE_INDEX.get(r.cause)!, CAUSES.length);
+      tally.bump(ip.family, ip.w0, ip.w1, ip.w2, ip.w3, CAUSE_INDEX[r.cause], CAUSES.length);
       sink.failure(format, r.time, ip, r.reason, r.cause);
     }
   };

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { emptyState, observe, prune, type Decision, type PolicyRules } from '../policy/thresholds.js';
-import { CAUSES, type Cause } from '../signatures/causes.js';
+import { CAUSE_INDEX, CAUSES, type Cause } from '../signatures/causes.js';
 import type { FormatName, SignatureSpec } from '../signatures/index.js';
 import { parseIp, type Ip } from '../net/address.js';
 import type { AddressTally } from './address-tally.js';
@@ -85,7 +85,6 @@ const PRUNE_EVERY = 4;
 /** What the reused observation holds before the first failure. */
 const NO_IP = parseIp('0.0.0.0')!;
 
-const CAUSE_INDEX = Object.fromEntries(CAUSES.map((c, i) => [c, i])) as Record<Cause, number>;
 
 /**
  * Offline replay for `blocker check`: the same signatures and policy as the

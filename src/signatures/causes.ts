@@ -5,6 +5,9 @@
 export const CAUSES = ['eof', 'bad-key-share', 'protocol-mismatch', 'version-or-cipher', 'cert-rejected', 'sni', 'other'] as const;
 export type Cause = (typeof CAUSES)[number];
 
+/** Each cause's place in CAUSES, for tables that count per cause. */
+export const CAUSE_INDEX = Object.freeze(Object.fromEntries(CAUSES.map((c, i) => [c, i]))) as Readonly<Record<Cause, number>>;
+
 /** One line each, for `blocker check` and the README. */
 export const CAUSE_HELP: Record<Cause, string> = {
   eof: 'client went away mid-handshake (connect-and-close, reset, timeout): typical of scanners and CDN probes',
