@@ -218,5 +218,11 @@ describe('blocker check on a big file', () => {
     expect(a.matched).toBe(log.failures);
     expect(a.bans.length).toBeGreaterThan(10);
     expect(inPieces.out).toBe(lineByLine.out);
+    // Its workers start before the config is read: a bad config still ends it at once, with the key named.
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'policy: { maxRetry: five }\n');
+    const refused = await cli('check', '-c', bad, '--format', 'nginx', log.path);
+    expect(refused).toMatchObject({ code: 2, out: '' });
+    expect(refused.err).toMatch(/policy\.maxRetry/);
   }, 60_000);
 });
