@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 
 import type { BenchModule } from './types.js';
 
-const DEFAULT_CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const DEFAULT_CLI = fileURLToPath(new URL('../blocker/bin.js', import.meta.url));
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 interface Phase {

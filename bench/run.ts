@@ -30,7 +30,7 @@ for (const m of MODULES.filter((x) => wanted.length === 0 || wanted.includes(x.n
   const tmpDir = mkdtempSync(join(tmpdir(), `blocker-bench-${m.name}-`));
   process.stdout.write(`\n[${m.name}] ${m.description}\n`);
   try {
-    await m.run({ tmpDir, cli: join(root, 'dist', 'src', 'cli', 'main.js'), log: (line) => void process.stdout.write(`  ${line}\n`) });
+    await m.run({ tmpDir, cli: join(root, 'dist', 'blocker', 'bin.js'), log: (line) => void process.stdout.write(`  ${line}\n`) });
   } catch (err) {
     failed = true;
     process.stdout.write(`  FAILED: ${(err as Error).message}\n`);

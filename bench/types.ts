@@ -9,7 +9,7 @@ export interface BenchModule {
 export interface BenchContext {
   /** A scratch folder for this run, removed afterwards. */
   readonly tmpDir: string;
-  /** The built CLI (dist/src/cli/main.js). */
+  /** The built CLI (dist/blocker/bin.js, the bundle users run). */
   readonly cli: string;
   /** Prints one line of results. */
   log(line: string): void;

@@ -24,6 +24,19 @@ const go = (ms: number, host: string) => `${stamp(ms)} http: TLS handshake error
 const s = 1000;
 const m = 60 * s;
 
+/** The built `blocker` (npm test builds it first) as a process of its own: exit code and what it printed. */
+function program(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, '../../dist/blocker/bin.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (t: string) => (out += t));
+  child.stderr.setEncoding('utf8').on('data', (t: string) => (err += t));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+
 /**
  * A known schedule (maxRetry 5, findTime 10m, banTime 1h):
  * - 198.51.100.10: 5 failures within 4 min → banned at the 5th; 3 more while banned do not count;
@@ -185,7 +198,7 @@ describe('blocker check as a program', () => {
     for (let i = 0; i < 4000; i++) lines.push(nginx(T0 + i * s, `198.51.${100 + (i >> 8)}.${i & 255}`));
     const log = join(dir, 'many.log');
     writeFileSync(log, lines.join('\n') + '\n');
-    const child = spawn(process.execPath, [join(import.meta.dirname, '../../dist/src/cli/main.js'), 'check', '-c', config, '--json', log], {
+    const child = spawn(process.execPath, [join(import.meta.dirname, '../../dist/blocker/bin.js'), 'check', '-c', config, '--json', log], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     // Not read at first, so the pipe fills and the program has output queued when it is done.
@@ -205,11 +218,12 @@ describe('blocker check as a program', () => {
 describe('blocker check on a big file', () => {
   it('reports from its workers exactly what reading the same log line by line (gzipped) reports', async () => {
     // Past PARALLEL_FROM (32 MB), so check starts its workers before its config and reads in pieces.
+    // Run as the built program users run (the bundle, with its worker beside it), the gzipped log in process.
     const log = generateLog(join(dir, 'big.log'), 'nginx', 180_000, 5);
     expect(log.bytes).toBeGreaterThan(PARALLEL_FROM);
     const gz = join(dir, 'big.log.gz');
     writeFileSync(gz, gzipSync(readFileSync(log.path), { level: 1 }));
-    const inPieces = await cli('check', '-c', config, '--format', 'nginx', '--json', log.path);
+    const inPieces = await program('check', '-c', config, '--format', 'nginx', '--json', log.path);
     const lineByLine = await cli('check', '-c', config, '--format', 'nginx', '--json', gz);
     expect(inPieces.code).toBe(0);
     expect(lineByLine.code).toBe(0);
@@ -221,7 +235,7 @@ describe('blocker check on a big file', () => {
     // Its workers start before the config is read: a bad config still ends it at once, with the key named.
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'policy: { maxRetry: five }\n');
-    const refused = await cli('check', '-c', bad, '--format', 'nginx', log.path);
+    const refused = await program('check', '-c', bad, '--format', 'nginx', log.path);
     expect(refused).toMatchObject({ code: 2, out: '' });
     expect(refused.err).toMatch(/policy\.maxRetry/);
   }, 60_000);

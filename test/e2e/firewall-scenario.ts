@@ -265,7 +265,7 @@ export function firewallSuite(describeE2E: (name: string, body: () => void) => v
       if (skip.length) return;
       const r = await execa(
         'ip',
-        ['netns', 'exec', s.topo.server.ns, 'setpriv', '--bounding-set', '-net_admin', process.execPath, join(import.meta.dirname, '../../dist/src/cli/main.js'), 'watch', '--once', '-c', s.config],
+        ['netns', 'exec', s.topo.server.ns, 'setpriv', '--bounding-set', '-net_admin', process.execPath, join(import.meta.dirname, '../../dist/blocker/bin.js'), 'watch', '--once', '-c', s.config],
         { reject: false, timeout: 15_000 },
       );
       expect(r.exitCode, String(r.stderr)).toBe(1);

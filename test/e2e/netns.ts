@@ -60,7 +60,7 @@ export function hostPort(host: string, port: number): string {
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The built CLI (`npm run build`). */
-export const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+export const CLI = join(REPO_ROOT, 'dist', 'blocker', 'bin.js');
 
 // ─── Bookkeeping and cleanup ─────────────────────────────────────────────────
 
@@ -683,7 +683,7 @@ export async function canConnect(
 
 // ─── The blocker ─────────────────────────────────────────────────────────────
 
-/** `node dist/src/cli/main.js ARGS` as a long-running process in `ns` (e.g. `watch -c cfg`). */
+/** `node dist/blocker/bin.js ARGS` as a long-running process in `ns` (e.g. `watch -c cfg`). */
 export function startBlocker(ns: string, args: string[], name = 'blocker'): Proc {
   return startInNamespace(ns, name, process.execPath, [CLI, ...args]);
 }

@@ -62,7 +62,7 @@ describe('examples', () => {
     // verify insists that ExecStart's program exists: point it at this checkout's build.
     const dir = mkdtempSync(join(tmpdir(), 'blocker-unit-'));
     try {
-      const main = join(import.meta.dirname, '../../dist/src/cli/main.js');
+      const main = join(import.meta.dirname, '../../dist/blocker/bin.js');
       const text = readFileSync(unit, 'utf8').replace('ExecStart=/usr/local/bin/blocker', `ExecStart=${process.execPath} ${main}`);
       writeFileSync(join(dir, 'blocker.service'), text);
       // Warnings (an unknown key, a bad value) go to stderr with exit 0: none is allowed either.
