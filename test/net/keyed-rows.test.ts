@@ -13,6 +13,9 @@ class Values {
   get size(): number {
     return this.rows.size;
   }
+  get capacity(): number {
+    return this.rows.capacity;
+  }
   put(k: number[], v: number): void {
     let r = this.rows.find(k[0]!, k[1], k[2], k[3], k[4]);
     if (r < 0) r = this.rows.insert(k[0]!, k[1], k[2], k[3], k[4]);
@@ -54,7 +57,7 @@ function rng(seed: number): () => number {
 
 describe('KeyedRows', () => {
   for (const width of [1, 5] as const) {
-    it(`agrees with a Map through random adds, removes, growth and shrinking (width ${width})`, () => {
+    it(`agrees with a Map through random adds, removes, growth and pruning (width ${width})`, () => {
       const rand = rng(width);
       const t = new Values(width);
       const ref = new Map<string, number>();
@@ -73,7 +76,7 @@ describe('KeyedRows', () => {
           expect(t.get(k)).toBe(ref.get(text));
         }
         if (step % 5000 === 4999) {
-          // Keep one row in ten at once (the table shrinks): what is left must all still be found.
+          // Keep one row in ten at once: what is left must all still be found.
           t.retain((r) => t.valueAt(r) % 10 === 0);
           for (const [key, v] of ref) if (v % 10 !== 0) ref.delete(key);
         }
@@ -93,10 +96,28 @@ describe('KeyedRows', () => {
     const key = (i: number) => [i ^ 0x5bd1e995, i * 7, -i, i >> 3, 1];
     for (let i = 0; i < n; i++) t.put(key(i), i);
     expect(t.size).toBe(n);
+    const before = t.capacity;
     t.retain((r) => t.valueAt(r) % 3 === 0);
+    expect(t.capacity).toBe(before / 2);
     for (let i = 0; i < n; i += 997) expect(t.get(key(i))).toBe(i % 3 === 0 ? i : undefined);
     for (let i = n; i < n + 100_000; i++) t.put(key(i), i);
     for (let i = 1; i < n + 100_000; i += 991) expect(t.get(key(i))).toBe(i % 3 === 0 || i >= n ? i : undefined);
+  });
+
+  it('gives memory back when pruned, but keeps room for 16,384 rows (a table pruned often would grow back)', () => {
+    const t = new Values(1);
+    for (let i = 0; i < 100_000; i++) t.put([i, 0, 0, 0, 0], i);
+    const full = t.capacity;
+    expect(full).toBeGreaterThanOrEqual(100_000);
+    t.retain((r) => t.valueAt(r) < 1_000);
+    expect(t.capacity).toBe(16_384);
+    for (let i = 0; i < 1_000; i++) expect(t.get([i, 0, 0, 0, 0])).toBe(i);
+    // Grown to a few thousand rows and pruned back to a few hundred, again and again: no shrinking.
+    for (let i = 1_000; i < 5_000; i++) t.put([i, 0, 0, 0, 0], i);
+    t.retain((r) => t.valueAt(r) >= 4_800);
+    expect(t.capacity).toBe(16_384);
+    expect(t.size).toBe(200);
+    expect(t.get([4_900, 0, 0, 0, 0])).toBe(4_900);
   });
 
   it('keeps keys that differ only in a late word apart', () => {
