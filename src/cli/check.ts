@@ -94,14 +94,14 @@ export function checkJson(r: ReplayReport, diagnoses: readonly Diagnosis[]) {
     byCause: r.byCause,
     formats: r.formats,
     diagnoses,
-    ips: r.ips,
+    ips: r.addresses.all(),
   };
 }
 
 const n = thousands;
 
 export function checkText(r: ReplayReport, diagnoses: readonly Diagnosis[], top = 10): string {
-  let out = `read ${n(r.lines)} lines: ${n(r.matched)} handshake failures from ${n(r.ips.length)} addresses, ${n(r.unparsable)} unparsable`;
+  let out = `read ${n(r.lines)} lines: ${n(r.matched)} handshake failures from ${n(r.addresses.size)} addresses, ${n(r.unparsable)} unparsable`;
   out += r.untrusted ? ` (${n(r.untrusted)} not trusted)\n` : '\n';
   const formats = Object.entries(r.formats).filter(([, c]) => c.matched || c.unparsable);
   if (formats.length) out += `formats: ${formats.map(([f, c]) => `${f} ${n(c.matched)}${c.unparsable ? ` (+${n(c.unparsable)} unparsable)` : ''}`).join(', ')}\n`;
@@ -110,18 +110,16 @@ export function checkText(r: ReplayReport, diagnoses: readonly Diagnosis[], top 
 
   if (r.matched) {
     out += '\nby cause:\n';
-    // Addresses per cause, in one walk over the addresses.
-    const addresses = new Map<string, number>();
-    for (const x of r.ips) for (const c in x.causes) addresses.set(c, (addresses.get(c) ?? 0) + 1);
+    const addresses = r.addresses.perCause();
     const rows = CAUSES.filter((c) => r.byCause[c] > 0).map((c) => {
-      return [c, n(r.byCause[c]), `${((100 * r.byCause[c]) / r.matched).toFixed(1)}%`, n(addresses.get(c) ?? 0), CAUSE_HELP[c]];
+      return [c, n(r.byCause[c]), `${((100 * r.byCause[c]) / r.matched).toFixed(1)}%`, n(addresses[c]), CAUSE_HELP[c]];
     });
     out += table(['CAUSE', 'FAILURES', 'SHARE', 'ADDRESSES', 'MEANING'], rows);
     if (top > 0) {
       out += `\ntop offenders:\n`;
       out += table(
         ['IP', 'FAILURES', 'CAUSES'],
-        r.ips.slice(0, top).map((x) => [x.ip, n(x.failures), Object.entries(x.causes).map(([c, k]) => `${c} ${k}`).join(', ')]),
+        r.addresses.top(top).map((x) => [x.ip, n(x.failures), Object.entries(x.causes).map(([c, k]) => `${c} ${k}`).join(', ')]),
       );
     }
   }

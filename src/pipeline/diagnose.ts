@@ -1,4 +1,5 @@
 import type { Cause } from '../signatures/causes.js';
+import type { AddressList } from './address-list.js';
 
 /** What `blocker check` read, as far as the diagnoses need it. */
 export interface DiagnoseInput {
@@ -7,8 +8,8 @@ export interface DiagnoseInput {
   readonly unparsable: number;
   readonly untrusted: number;
   readonly byCause: Readonly<Record<Cause, number>>;
-  /** Most failures first. */
-  readonly ips: readonly { readonly ip: string; readonly failures: number; readonly causes: Partial<Record<Cause, number>> }[];
+  /** Every address with a failure (address-list.ts). */
+  readonly addresses: Pick<AddressList, 'size' | 'perCause' | 'top' | 'mostOf'>;
   readonly spared: readonly { readonly ip: string; readonly by: string }[];
   /** The format asked for, when one was. */
   readonly format?: string | undefined;
@@ -54,23 +55,22 @@ export function diagnose(r: DiagnoseInput): Diagnosis[] {
 
   const share = (c: Cause) => r.byCause[c] / total;
   // Each walks every address: asked only once the cause's share makes the finding possible.
-  const ipsWith = (c: Cause) => r.ips.filter((x) => (x.causes[c] ?? 0) > 0);
+  const withCause = (c: Cause) => r.addresses.perCause()[c];
 
-  const cert = share('cert-rejected') >= 0.5 ? ipsWith('cert-rejected') : [];
-  if (cert.length >= 3) {
+  const cert = share('cert-rejected') >= 0.5 ? withCause('cert-rejected') : 0;
+  if (cert >= 3) {
     out.push({
       code: 'certificate',
       message:
-        `${pct(r.byCause['cert-rejected'], total)} of failures are cert-rejected, from ${cert.length} addresses: ` +
+        `${pct(r.byCause['cert-rejected'], total)} of failures are cert-rejected, from ${cert} addresses: ` +
         'your certificate is probably invalid (expired, self-signed, wrong name or missing its chain) and clients refuse it.',
     });
   }
 
   const mismatchTotal = r.byCause['protocol-mismatch'];
-  const mismatch = mismatchTotal >= 5 ? ipsWith('protocol-mismatch') : [];
-  if (mismatchTotal >= 5 && mismatch.length > 0) {
-    const top = mismatch.reduce((a, b) => ((b.causes['protocol-mismatch'] ?? 0) > (a.causes['protocol-mismatch'] ?? 0) ? b : a));
-    const n = top.causes['protocol-mismatch'] ?? 0;
+  const top = mismatchTotal >= 5 ? r.addresses.mostOf('protocol-mismatch') : undefined;
+  if (top) {
+    const n = top.count;
     if (n / mismatchTotal >= 0.9) {
       out.push({
         code: 'proxy-protocol',
@@ -90,22 +90,22 @@ export function diagnose(r: DiagnoseInput): Diagnosis[] {
     });
   }
 
-  const vc = share('version-or-cipher') >= 0.5 ? ipsWith('version-or-cipher') : [];
-  if (vc.length >= 20) {
+  const vc = share('version-or-cipher') >= 0.5 ? withCause('version-or-cipher') : 0;
+  if (vc >= 20) {
     out.push({
       code: 'tls-too-strict',
       message:
-        `${pct(r.byCause['version-or-cipher'], total)} of failures, from ${vc.length} addresses, find no common TLS version or cipher: ` +
+        `${pct(r.byCause['version-or-cipher'], total)} of failures, from ${vc} addresses, find no common TLS version or cipher: ` +
         'scanners do this, but if real clients are among them your protocol/cipher settings may be too strict for them.',
     });
   }
 
-  const top = r.ips[0];
-  if (top && r.ips.length > 1 && top.failures >= 100 && top.failures / total >= 0.5) {
+  const first = r.addresses.top(1)[0];
+  if (first && r.addresses.size > 1 && first.failures >= 100 && first.failures / total >= 0.5) {
     out.push({
       code: 'one-address',
       message:
-        `one address, ${top.ip}, makes ${pct(top.failures, total)} of all failures. ` +
+        `one address, ${first.ip}, makes ${pct(first.failures, total)} of all failures. ` +
         'If it is your own monitoring, a health check or a load balancer, add it to policy.allow.',
     });
   }

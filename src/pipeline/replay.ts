@@ -3,7 +3,8 @@ import { emptyState, observe, prune, type Decision, type PolicyRules } from '../
 import { CAUSE_INDEX, CAUSES, type Cause } from '../signatures/causes.js';
 import type { FormatName, SignatureSpec } from '../signatures/index.js';
 import { parseIp, type Ip } from '../net/address.js';
-import type { AddressTally } from './address-tally.js';
+import { AddressList } from './address-list.js';
+import { AddressTally, CAUSE_COUNTERS } from './address-tally.js';
 import type { ReplayWorkers } from './parallel-read.js';
 import { readMatches, type MatchSink } from './replay-read.js';
 
@@ -22,12 +23,6 @@ export interface FormatCounts {
   unparsable: number;
   /** Failure lines not trusted to be the server's own (see Signature.match). */
   untrusted: number;
-}
-
-export interface IpSummary {
-  ip: string;
-  failures: number;
-  causes: Partial<Record<Cause, number>>;
 }
 
 /** A finding the policy raised while replaying (PROXY protocol, storm …). */
@@ -53,8 +48,8 @@ export interface ReplayReport {
   held: { ip: string; failures: number; at: number; reason: string }[];
   byCause: Record<Cause, number>;
   formats: Record<string, FormatCounts>;
-  /** Every address with at least one failure, most failures first. */
-  ips: IpSummary[];
+  /** Every address with at least one failure (most failures first). */
+  addresses: AddressList;
   notes: PolicyNote[];
   /** Log time of the first and last dated failure (null when none). */
   from: number | null;
@@ -120,7 +115,7 @@ export function replayCounter(rules: PolicyRules): { sink: MatchSink; lines: () 
     held: [],
     byCause: {} as Record<Cause, number>,
     formats,
-    ips: [],
+    addresses: new AddressList(new AddressTally(CAUSE_COUNTERS)),
     notes: [],
     from: null,
     to: null,
@@ -186,18 +181,7 @@ export function replayCounter(rules: PolicyRules): { sink: MatchSink; lines: () 
 
   const finish = (tally: AddressTally): ReplayReport => {
     for (const [i, c] of CAUSES.entries()) report.byCause[c] = byCause[i]!;
-    // Row by row, with no iterator or copy per row: a big log has tens of thousands.
-    const ips = new Array<IpSummary>(tally.size);
-    for (let r = 0; r < ips.length; r++) {
-      const causes: Partial<Record<Cause, number>> = {};
-      for (let i = 0; i < CAUSES.length; i++) {
-        const k = tally.count(r, i);
-        if (k) causes[CAUSES[i]!] = k;
-      }
-      ips[r] = { ip: tally.ip(r).text, failures: tally.count(r, CAUSES.length), causes };
-    }
-    ips.sort((a, b) => b.failures - a.failures || (a.ip < b.ip ? -1 : 1));
-    report.ips = ips;
+    report.addresses = new AddressList(tally);
     return report;
   };
 

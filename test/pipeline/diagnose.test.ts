@@ -1,23 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { diagnose, type DiagnoseInput } from '../../src/pipeline/diagnose.js';
-import { CAUSES, type Cause } from '../../src/signatures/causes.js';
+import { parseIp } from '../../src/net/address.js';
+import { AddressList } from '../../src/pipeline/address-list.js';
+import { AddressTally, CAUSE_COUNTERS } from '../../src/pipeline/address-tally.js';
+import { CAUSE_INDEX, CAUSES, type Cause } from '../../src/signatures/causes.js';
 
 const none = Object.fromEntries(CAUSES.map((c) => [c, 0])) as Record<Cause, number>;
 
-/** A report from per-address cause counts. */
+/** A report from per-address cause counts, tallied as check tallies them. */
 function input(ips: [string, Partial<Record<Cause, number>>][], extra: Partial<DiagnoseInput> = {}): DiagnoseInput {
   const byCause = { ...none };
-  const rows = ips.map(([ip, causes]) => {
-    let failures = 0;
+  const tally = new AddressTally(CAUSE_COUNTERS);
+  let matched = 0;
+  for (const [text, causes] of ips) {
+    const ip = parseIp(text)!;
     for (const [c, n] of Object.entries(causes) as [Cause, number][]) {
       byCause[c] += n;
-      failures += n;
+      matched += n;
+      for (let k = 0; k < n; k++) tally.bump(ip.family, ip.w0, ip.w1, ip.w2, ip.w3, CAUSE_INDEX[c], CAUSES.length);
     }
-    return { ip, failures, causes };
-  });
-  rows.sort((a, b) => b.failures - a.failures);
-  const matched = rows.reduce((s, r) => s + r.failures, 0);
-  return { lines: matched * 2, matched, unparsable: 0, untrusted: 0, byCause, ips: rows, spared: [], ...extra };
+  }
+  return { lines: matched * 2, matched, unparsable: 0, untrusted: 0, byCause, addresses: new AddressList(tally), spared: [], ...extra };
 }
 const codes = (i: DiagnoseInput) => diagnose(i).map((d) => d.code);
 

@@ -32,7 +32,7 @@ describe('replay', () => {
     expect(r).toMatchObject({ lines: 8, matched: 6, unparsable: 0, untrusted: 0, undated: 0 });
     expect(r.byCause).toEqual({ eof: 2, 'bad-key-share': 2, 'protocol-mismatch': 1, 'version-or-cipher': 0, 'cert-rejected': 1, sni: 0, other: 0 });
     expect(r.formats).toEqual({ nginx: { matched: 4, unparsable: 0, untrusted: 0 }, go: { matched: 2, unparsable: 0, untrusted: 0 } });
-    expect(r.ips).toEqual([
+    expect(r.addresses.all()).toEqual([
       { ip: '198.51.100.1', failures: 3, causes: { eof: 1, 'bad-key-share': 2 } },
       { ip: '2001:db8::9', failures: 2, causes: { eof: 1, 'protocol-mismatch': 1 } },
       { ip: '198.51.100.2', failures: 1, causes: { 'cert-rejected': 1 } },
@@ -60,7 +60,7 @@ describe('replay', () => {
     const p = file('inject.log', [...filler, '2026/11/22 02:00:09 [error] 7#7: *9 open() "/var/www/html/x', forged, '" failed (2: No such file or directory), client: 198.51.100.7', ng(10, '198.51.100.8')]);
     const r = await replay([p], { rules, spec: 'nginx' });
     expect(r).toMatchObject({ matched: 1, unparsable: 1, untrusted: 1 });
-    expect(r.ips.map((x) => x.ip)).toEqual(['198.51.100.8']);
+    expect(r.addresses.all().map((x) => x.ip)).toEqual(['198.51.100.8']);
   });
 
   it('reads .gz and stdin, and reports progress in bytes', async () => {

@@ -20,7 +20,7 @@ const NOW = Date.UTC(2026, 10, 22, 12);
 describe('log injection', () => {
   it('yields only the addresses the servers wrote as the client, as auto and as each format', async () => {
     const auto = await replay([FILE], { rules, now: NOW });
-    expect(auto.ips.map((x) => x.ip).sort()).toEqual(
+    expect(auto.addresses.all().map((x) => x.ip).sort()).toEqual(
       ['198.51.100.1', '198.51.100.10', '198.51.100.11', '198.51.100.13', '198.51.100.14', '198.51.100.15', '198.51.100.20'].sort(),
     );
     // Forged nginx record after a raw newline, forged Go record after a raw newline, Dovecot user name holding rip=.
@@ -29,7 +29,7 @@ describe('log injection', () => {
     expect(auto.unparsable).toBe(13);
     for (const format of BUILTIN_FORMATS) {
       const one = await replay([FILE], { rules, now: NOW, spec: format });
-      for (const x of one.ips) expect(x.ip, format).toMatch(/^198\.51\.100\./);
+      for (const x of one.addresses.all()) expect(x.ip, format).toMatch(/^198\.51\.100\./);
     }
   });
 
