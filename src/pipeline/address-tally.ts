@@ -35,6 +35,12 @@ export class AddressTally implements RowColumns {
     return this.rows.size;
   }
 
+  /** The address's row, made (with its counters at 0) when it has none. */
+  row(family: 4 | 6, w0: number, w1: number, w2: number, w3: number): number {
+    const r = this.rows.find(family, w0, w1, w2, w3);
+    return r >= 0 ? r : this.rows.insert(family, w0, w1, w2, w3);
+  }
+
   /** Adds one to counter `i` of the address (and to counter `also`, when given); returns its row. */
   bump(family: 4 | 6, w0: number, w1: number, w2: number, w3: number, i: number, also = -1): number {
     let r = this.rows.find(family, w0, w1, w2, w3);

@@ -1,6 +1,6 @@
 import type { Ip } from '../net/address.js';
 import { wordsInterner } from '../signatures/memo.js';
-import type { AddressTally } from './address-tally.js';
+import { CAUSE_COUNTERS, type AddressTally, type TallyRows } from './address-tally.js';
 import { CAUSE_INDEX, CAUSES, type Cause } from '../signatures/causes.js';
 import type { ByteFailure, MatchResult } from '../signatures/types.js';
 
@@ -35,12 +35,13 @@ const KIND_UNTRUSTED = 2;
  */
 export class RecordWriter {
   /**
-   * `tally`, when given, counts every failure per address and cause (see
-   * CAUSE_COUNTERS), and its rows are the address ids of the records.
+   * `addresses`, when given, numbers the addresses: its rows are the address
+   * ids of the records (it counts nothing; the reader counts by id, see
+   * CountsById).
    */
   constructor(
     private readonly writer = 0,
-    private readonly tally?: AddressTally,
+    private readonly addresses?: AddressTally,
   ) {}
 
   private i32 = new Int32Array(STRIDE * 1024);
@@ -81,7 +82,7 @@ export class RecordWriter {
       this.reasonIds.set(reason, id);
     }
     this.i32[o + 8] = id;
-    this.i32[o + 9] = this.tally ? this.tally.bump(family, w0, w1, w2, w3, ci, CAUSES.length) : -1;
+    this.i32[o + 9] = this.addresses ? this.addresses.row(family, w0, w1, w2, w3) : -1;
   }
 
   /** A new record for line `index`: where its numbers start in i32. */
@@ -119,6 +120,52 @@ export class RecordWriter {
     this.count = 0;
     this.reasons = [];
     this.reasonIds.clear();
+  }
+}
+
+/**
+ * Every failure of MatchRecords counted per address and cause
+ * (CAUSE_COUNTERS), by the address ids the records carry: an array index per
+ * failure, where counting by the address's words costs a hash lookup. The
+ * worker that matched the lines only numbered the addresses (its lookups
+ * were a fifth of its time); the thread that reads the records has room for
+ * the counting. Records without ids are counted by their words in `other`.
+ */
+export class CountsById {
+  private readonly byWriter: Int32Array[] = [];
+
+  constructor(private readonly other: AddressTally) {}
+
+  add(records: MatchRecords): void {
+    const i32 = new Int32Array(records.buffer, 0, records.count * STRIDE);
+    let counts = this.byWriter[records.writer] ?? new Int32Array(1024 * CAUSE_COUNTERS);
+    for (let o = 0; o < i32.length; o += STRIDE) {
+      const flags = i32[o + 3]!;
+      if ((flags & 3) !== FAILURE) continue;
+      const cause = flags >> 3;
+      const id = i32[o + 9]!;
+      if (id < 0) {
+        this.other.bump(flags & 4 ? 6 : 4, i32[o + 4]!, i32[o + 5]!, i32[o + 6]!, i32[o + 7]!, cause, CAUSES.length);
+        continue;
+      }
+      const base = id * CAUSE_COUNTERS;
+      if (base >= counts.length) {
+        const grown = new Int32Array(Math.max(counts.length * 2, base + CAUSE_COUNTERS));
+        grown.set(counts);
+        counts = grown;
+      }
+      counts[base + cause]!++;
+      counts[base + CAUSES.length]!++;
+    }
+    this.byWriter[records.writer] = counts;
+  }
+
+  /** A writer's addresses (rows as its AddressTally numbered them), with the counts made here. */
+  rows(writer: number, addresses: TallyRows): TallyRows {
+    const counts = new Int32Array(addresses.size * CAUSE_COUNTERS);
+    const mine = this.byWriter[writer];
+    if (mine) counts.set(mine.subarray(0, Math.min(mine.length, counts.length)));
+    return { size: addresses.size, keys: addresses.keys, counts };
   }
 }
 

@@ -113,8 +113,12 @@ export class ReplayWorkers {
     return this.ask(slot, { ...task, seq }, task.reuse ? [task.reuse] : []) as Promise<MatchRecords>;
   }
 
-  /** Each worker's tally of the failures it has matched so far (after every piece asked of it before). */
-  tallies(): Promise<TallyRows[]> {
+  /**
+   * Each worker's addresses so far (after every piece asked of it before), in
+   * the order of the ids its records carry; in worker order, which is the
+   * records' `writer`.
+   */
+  addresses(): Promise<TallyRows[]> {
     return Promise.all(this.workers.map((slot) => this.ask(slot, { seq: this.seq++, tally: true }, []) as Promise<TallyRows>));
   }
 

@@ -7,7 +7,7 @@ import { CAUSE_INDEX, CAUSES, type Cause } from '../signatures/causes.js';
 import type { Signature } from '../signatures/types.js';
 import { forEachLine } from '../sources/read-lines.js';
 import { AddressTally, CAUSE_COUNTERS } from './address-tally.js';
-import { addressesById, forEachRecord, type RecordVisitor } from './match-records.js';
+import { addressesById, CountsById, forEachRecord, type RecordVisitor } from './match-records.js';
 import { defaultWorkerCount, PARALLEL_FROM, readInPieces, ReplayWorkers } from './parallel-read.js';
 
 /**
@@ -65,9 +65,8 @@ export const DEFAULT_TUNING: ReadTuning = {
  * line gives.
  *
  * Returns the bytes read and every failing address's failures per cause
- * (CAUSE_COUNTERS), counted where the lines were matched: by the workers,
- * for their pieces, which leaves the thread that runs the policy that much
- * less to do.
+ * (CAUSE_COUNTERS). The workers number the addresses of their pieces, and
+ * their failures are counted here by those numbers (CountsById).
  */
 export async function readMatches(
   files: readonly string[],
@@ -83,6 +82,8 @@ export async function readMatches(
 ): Promise<{ bytes: number; tally: AddressTally }> {
   const tuning = { ...DEFAULT_TUNING, ...opts.tuning };
   const tally = new AddressTally(CAUSE_COUNTERS);
+  // The workers' failures, counted here by the ids their records carry.
+  const counts = new CountsById(tally);
   let workers = opts.workers ?? null;
   // A sink still being made (check reads its config meanwhile): the first pieces are matched while it is.
   const sinkReady = Promise.resolve(sinkOrPromise);
@@ -97,10 +98,10 @@ export async function readMatches(
       if (!byWorkers(file, sig, tuning)) bytesBefore += await lineByLine(file, sig, await sinkNow(), tally, bytesBefore, opts.stdin);
       else {
         workers ??= new ReplayWorkers(spec, now, tuning.workers, tuning.workerScript);
-        bytesBefore += await inWorkers(workers, file, sinkNow, bytesBefore, tuning.pieceBytes, tuning.ahead * tuning.workers);
+        bytesBefore += await inWorkers(workers, file, sinkNow, counts, bytesBefore, tuning.pieceBytes, tuning.ahead * tuning.workers);
       }
     }
-    if (workers) for (const rows of await workers.tallies()) tally.merge(rows);
+    if (workers) for (const [writer, rows] of (await workers.addresses()).entries()) tally.merge(counts.rows(writer, rows));
   } finally {
     await workers?.close();
   }
@@ -183,6 +184,7 @@ async function inWorkers(
   workers: ReplayWorkers,
   file: string,
   sinkNow: () => Promise<MatchSink>,
+  counts: CountsById,
   bytesBefore: number,
   pieceBytes: number,
   ahead: number,
@@ -198,6 +200,7 @@ async function inWorkers(
   return readInPieces(workers, file, pieceBytes, ahead, (records, endOffset) => {
     format = records.format;
     sink.lines(records.lines);
+    counts.add(records);
     forEachRecord(records, ipOf, visit);
     sink.bytes?.(bytesBefore + endOffset);
   }, ready);

@@ -4,7 +4,7 @@ import { createSignature, type FormatName, type SignatureSpec } from '../signatu
 import type { Signature } from '../signatures/types.js';
 import { readRegion } from '../sources/line-chunks.js';
 import { matchRegion } from './match-region.js';
-import { AddressTally, CAUSE_COUNTERS, type TallyRows } from './address-tally.js';
+import { AddressTally, type TallyRows } from './address-tally.js';
 import { RecordWriter, type MatchRecords } from './match-records.js';
 
 /** A piece of a file for a worker of parallel-read.ts; `end` and `size` as lineChunks and readRegion take them. */
@@ -23,7 +23,7 @@ export interface InitTask {
   readonly init: { readonly spec: FormatName | SignatureSpec; readonly now: number; readonly index: number };
 }
 
-/** Asks for the worker's tally of every failure it has matched, per address and cause. */
+/** Asks for the addresses the worker has numbered, in the order of their ids (TallyRows without counters). */
 export interface TallyTask {
   readonly seq: number;
   readonly tally: true;
@@ -33,8 +33,8 @@ export type PieceReply = { seq: number; records: MatchRecords } | { seq: number;
 
 const port = parentPort!;
 let scratch: Buffer | undefined;
-// Counted here, where the lines are matched, rather than by the thread that runs the policy.
-const tally = new AddressTally(CAUSE_COUNTERS);
+// Numbers the addresses for the records (see CountsById): the reading thread finds each by its number.
+const addresses = new AddressTally(0);
 // Set by the first message: a worker may be started before anyone knows what it will match.
 let sig: Signature;
 let out: RecordWriter;
@@ -43,11 +43,11 @@ port.on('message', (task: InitTask | PieceTask | TallyTask) => {
   if ('init' in task) {
     // Stateless formats only (parallel-read.ts checks), so one signature serves every piece of every file.
     sig = createSignature(task.init.spec, { now: task.init.now });
-    out = new RecordWriter(task.init.index, tally);
+    out = new RecordWriter(task.init.index, addresses);
     return;
   }
   if ('tally' in task) {
-    const rows = tally.rowsOut();
+    const rows = addresses.rowsOut();
     port.postMessage({ seq: task.seq, tally: rows } satisfies PieceReply, [rows.keys.buffer as ArrayBuffer, rows.counts.buffer as ArrayBuffer]);
     return;
   }

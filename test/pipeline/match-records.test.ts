@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseIp, type Ip } from '../../src/net/address.js';
 import { AddressTally, CAUSE_COUNTERS } from '../../src/pipeline/address-tally.js';
-import { addressesById, forEachRecord, RecordWriter, type MatchRecords } from '../../src/pipeline/match-records.js';
+import { addressesById, CountsById, forEachRecord, RecordWriter, type MatchRecords } from '../../src/pipeline/match-records.js';
 import { CAUSES } from '../../src/signatures/causes.js';
 import { UNPARSABLE, UNTRUSTED, type MatchResult } from '../../src/signatures/types.js';
 
@@ -65,9 +65,9 @@ describe('match records', () => {
 });
 
 describe('address ids', () => {
-  it('a writer with a tally numbers addresses in the order first seen, and counts each failure per cause', () => {
-    const tally = new AddressTally(CAUSE_COUNTERS);
-    const out = new RecordWriter(3, tally);
+  it('a writer numbers addresses in the order first seen, and the reader counts each failure per cause by those numbers', () => {
+    const addresses = new AddressTally(0);
+    const out = new RecordWriter(3, addresses);
     const f = (ip: string, cause: (typeof CAUSES)[number]): Exclude<MatchResult, null> => ({ time: 1, ip: parseIp(ip)!, reason: 'r', cause });
     out.add(0, f('198.51.100.1', 'eof'));
     out.add(1, f('2001:db8::1', 'sni'));
@@ -79,9 +79,37 @@ describe('address ids', () => {
     expect(seen.map((ip) => ip.text)).toEqual(['198.51.100.1', '2001:db8::1', '198.51.100.1']);
     // The same address, the same Ip object: found again by its id.
     expect(seen[2]).toBe(seen[0]);
+    expect([addresses.size, addresses.ip(0).text, addresses.ip(1).text]).toEqual([2, '198.51.100.1', '2001:db8::1']);
+    // Counted by id, the writer's rows, then merged into a tally by the addresses' words.
+    const tally = new AddressTally(CAUSE_COUNTERS);
+    const byId = new CountsById(tally);
+    byId.add(records);
+    // A writer that numbers nothing (id -1): its failures are counted by their words.
+    const plain = new RecordWriter(0);
+    plain.add(0, f('2001:db8::1', 'eof'));
+    byId.add(plain.finish('nginx', 1));
+    tally.merge(byId.rows(3, addresses.rowsOut()));
     const counts = Object.fromEntries([...tally.entries()].map(([ip, c]) => [ip.text, [...c]]));
     const row = (eof: number, sni: number) => CAUSES.map((c) => (c === 'eof' ? eof : c === 'sni' ? sni : 0)).concat(eof + sni);
-    expect(counts).toEqual({ '198.51.100.1': row(1, 1), '2001:db8::1': row(0, 1) });
+    expect(counts).toEqual({ '198.51.100.1': row(1, 1), '2001:db8::1': row(1, 1) });
+  });
+
+  it('CountsById grows with the ids it is given', () => {
+    const addresses = new AddressTally(0);
+    const out = new RecordWriter(0, addresses);
+    for (let i = 0; i < 5000; i++) out.add(i, { time: 1, ip: parseIp(`198.51.${100 + (i >> 8)}.${i & 255}`)!, reason: 'r', cause: 'eof' });
+    out.add(5000, { time: 1, ip: parseIp('198.51.100.0')!, reason: 'r', cause: 'other' });
+    const tally = new AddressTally(CAUSE_COUNTERS);
+    const byId = new CountsById(tally);
+    byId.add(out.finish('nginx', 5001));
+    tally.merge(byId.rows(0, addresses.rowsOut()));
+    expect(tally.size).toBe(5000);
+    const total = CAUSES.length;
+    let sum = 0;
+    for (let r = 0; r < tally.size; r++) sum += tally.count(r, total);
+    expect(sum).toBe(5001);
+    const first = [...tally.entries()].find(([ip]) => ip.text === '198.51.100.0')![1];
+    expect([first[CAUSES.indexOf('eof')], first[CAUSES.indexOf('other')], first[total]]).toEqual([1, 1, 2]);
   });
 
   it('addressesById stays right past the ids it keeps, for old ids and for each writer apart', () => {
