@@ -1,5 +1,5 @@
 import { CAUSES, type Cause } from '../signatures/causes.js';
-import type { AddressTally } from './address-tally.js';
+import type { TallyView } from './address-tally.js';
 
 /** One address of a report: its failures, in all and per cause. */
 export interface IpSummary {
@@ -10,7 +10,7 @@ export interface IpSummary {
 
 /**
  * Every address of a `blocker check` report, answered from the tally of
- * its failures per cause (AddressTally with CAUSE_COUNTERS). A big log has
+ * its failures per cause (a tally with CAUSE_COUNTERS). A big log has
  * tens of thousands of addresses, and the text report needs only their
  * number, the number per cause and the top few: making a summary and a text
  * for each, and sorting them all, was a tenth of a second of `check` on the
@@ -22,7 +22,7 @@ export class AddressList {
   private sorted: IpSummary[] | null = null;
   private readonly texts = new Map<number, string>();
 
-  constructor(private readonly tally: AddressTally) {}
+  constructor(private readonly tally: TallyView) {}
 
   get size(): number {
     return this.tally.size;

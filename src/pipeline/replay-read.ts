@@ -6,7 +6,7 @@ import type { Ip } from '../net/address.js';
 import { CAUSE_INDEX, CAUSES, type Cause } from '../signatures/causes.js';
 import type { Signature } from '../signatures/types.js';
 import { forEachLine } from '../sources/read-lines.js';
-import { AddressTally, CAUSE_COUNTERS } from './address-tally.js';
+import { AddressTally, CAUSE_COUNTERS, RowsView, type TallyView } from './address-tally.js';
 import { addressesById, CountsById, forEachRecord, type RecordVisitor } from './match-records.js';
 import { defaultWorkerCount, PARALLEL_FROM, readInPieces, ReplayWorkers } from './parallel-read.js';
 
@@ -79,7 +79,7 @@ export async function readMatches(
     /** Workers from startWorkers, for the same spec and `now` (closed here when done, like those made here). */
     workers?: ReplayWorkers | null;
   } = {},
-): Promise<{ bytes: number; tally: AddressTally }> {
+): Promise<{ bytes: number; tally: TallyView }> {
   const tuning = { ...DEFAULT_TUNING, ...opts.tuning };
   const tally = new AddressTally(CAUSE_COUNTERS);
   // The workers' failures, counted here by the ids their records carry.
@@ -101,7 +101,12 @@ export async function readMatches(
         bytesBefore += await inWorkers(workers, file, sinkNow, counts, bytesBefore, tuning.pieceBytes, tuning.ahead * tuning.workers);
       }
     }
-    if (workers) for (const [writer, rows] of (await workers.addresses()).entries()) tally.merge(counts.rows(writer, rows));
+    if (workers) {
+      const all = (await workers.addresses()).map((rows, writer) => counts.rows(writer, rows));
+      // One worker matched every failure: its rows are the tally as they are.
+      if (tally.size === 0 && all.length === 1) return { bytes: bytesBefore, tally: new RowsView(all[0]!, CAUSE_COUNTERS) };
+      for (const rows of all) tally.merge(rows);
+    }
   } finally {
     await workers?.close();
   }

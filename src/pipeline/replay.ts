@@ -4,7 +4,7 @@ import { CAUSE_INDEX, CAUSES, type Cause } from '../signatures/causes.js';
 import type { FormatName, SignatureSpec } from '../signatures/index.js';
 import { parseIp, type Ip } from '../net/address.js';
 import { AddressList } from './address-list.js';
-import { AddressTally, CAUSE_COUNTERS } from './address-tally.js';
+import { AddressTally, CAUSE_COUNTERS, type TallyView } from './address-tally.js';
 import type { ReplayWorkers } from './parallel-read.js';
 import { readMatches, type MatchSink } from './replay-read.js';
 
@@ -101,7 +101,7 @@ export async function replay(files: readonly string[], opts: ReplayOptions): Pro
  * finds and runs the policy on each failure at its own time, and the report
  * once everything has been read, with the reading half's tally per address.
  */
-export function replayCounter(rules: PolicyRules): { sink: MatchSink; lines: () => number; report: (tally: AddressTally) => ReplayReport } {
+export function replayCounter(rules: PolicyRules): { sink: MatchSink; lines: () => number; report: (tally: TallyView) => ReplayReport } {
   const byCause = new Array<number>(CAUSES.length).fill(0);
   const formats: Record<string, FormatCounts> = {};
   const report: ReplayReport = {
@@ -179,7 +179,7 @@ export function replayCounter(rules: PolicyRules): { sink: MatchSink; lines: () 
     }
   };
 
-  const finish = (tally: AddressTally): ReplayReport => {
+  const finish = (tally: TallyView): ReplayReport => {
     for (const [i, c] of CAUSES.entries()) report.byCause[c] = byCause[i]!;
     report.addresses = new AddressList(tally);
     return report;

@@ -7,6 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { generateLog } from '../../bench/logs.js';
 import { parseIp } from '../../src/net/address.js';
+import { CAUSE_COUNTERS } from '../../src/pipeline/address-tally.js';
 import { prestartedWorkers, prestartReplayWorkers, replayWorkerScript, type ReplayWorkers } from '../../src/pipeline/parallel-read.js';
 import { readMatches, startWorkers, type MatchSink, type ReadTuning } from '../../src/pipeline/replay-read.js';
 import type { FormatName, SignatureSpec } from '../../src/signatures/index.js';
@@ -60,7 +61,11 @@ async function read(files: string[], spec: FormatName | SignatureSpec, tuning: P
     { tuning, workers: early ?? null },
   );
   seen.bytes = bytes;
-  seen.tally = [...tally.entries()].map(([ip, counts]) => `${ip.text} ${counts.join(' ')}`).sort();
+  seen.tally = [];
+  for (let r = 0; r < tally.size; r++) {
+    seen.tally.push(`${tally.ip(r).text} ${Array.from({ length: CAUSE_COUNTERS }, (_, i) => tally.count(r, i)).join(' ')}`);
+  }
+  seen.tally.sort();
   return seen;
 }
 
@@ -110,8 +115,8 @@ describe('reading in pieces', () => {
   it('gives what line-by-line reading gives for generated nginx and Go logs', async () => {
     const nginx = generateLog(join(dir, 'gen-nginx.log'), 'nginx', 20_000, 7).path;
     const go = generateLog(join(dir, 'gen-go.log'), 'go', 20_000, 8).path;
-    const a = await expectSame([nginx], 'nginx', [workers(64 << 10), workers(3000, 3)]);
-    const b = await expectSame([go], 'go', [workers(64 << 10), workers(3000, 3)]);
+    const a = await expectSame([nginx], 'nginx', [workers(64 << 10), workers(3000, 3), workers(64 << 10, 1)]);
+    const b = await expectSame([go], 'go', [workers(64 << 10), workers(3000, 3), workers(64 << 10, 1)]);
     expect(a.results.length).toBeGreaterThan(10_000);
     expect(b.results.length).toBeGreaterThan(10_000);
   });
