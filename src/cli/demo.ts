@@ -53,7 +53,7 @@ export async function demoCommand(io: Io): Promise<number> {
     if (spared.length) {
       io.out(`\nreached the threshold but protected, so never banned:\n${spared.join('')}`);
     }
-    io.out('\nTry it on your own logs:  node dist/src/cli/main.js check /var/log/nginx/error.log\n');
+    io.out('\nTry it on your own logs:  node dist/blocker/bin.js check /var/log/nginx/error.log\n');
     return 0;
   } finally {
     store.close();
