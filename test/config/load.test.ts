@@ -49,7 +49,7 @@ policy:
 firewall: { backend: dry-run, table: blocker }
 `);
     const { config } = loadConfig(file);
-    expect(config.sources.map((s) => [s.name, s.format, s.readFrom])).toEqual([
+    expect(config.sources.map((s) => [s.name, s.format, 'readFrom' in s ? s.readFrom : undefined])).toEqual([
       ['nginx', 'nginx', 'end'],
       ['hysteria', 'go', 'end'],
     ]);

@@ -70,7 +70,7 @@ describe('Mirror', () => {
     expect(m.surelyAbsent('v4', net('198.51.100.1'))).toBe(false);
     now += 5_000;
     expect(m.surelyAbsent('v4', net('198.51.100.1'))).toBe(true);
-    expect(m.view()!.map((x) => x.net.text)).toEqual([]);
+    expect(m.view()!.map((x) => x.text)).toEqual([]);
     m.forget();
     expect(m.surelyAbsent('v4', net('198.51.100.9'))).toBe(false);
   });

@@ -13,14 +13,14 @@ describe('reading our nftables table back', () => {
     expect(v.repairs).toEqual([]);
     expect(v.rebuild).toEqual([]);
     expect(v.unreadable.size).toBe(0);
-    expect(v.members.map((m) => [m.set, m.text, m.remainingMs === null ? null : m.remainingMs > 0])).toEqual([
+    expect([...v.members].map((m) => [m.set, m.text, m.remainingMs === null ? null : m.remainingMs > 0])).toEqual([
       ['v4', '198.51.100.7', true],
       ['v4', '198.51.100.8', null],
       ['v6', '2001:db8::5', true],
       ['v4net', '203.0.113.0/24', true],
       ['v6net', '2001:db8:1::/48', null],
     ]);
-    const v4 = v.members.find((m) => m.text === '198.51.100.7')!;
+    const v4 = [...v.members].find((m) => m.text === '198.51.100.7')!;
     expect(v4.remainingMs! % 1000).toBe(0);
     expect(v4.remainingMs!).toBeLessThanOrEqual(3_600_000);
   });
@@ -40,8 +40,8 @@ describe('reading our nftables table back', () => {
     expect(v.repairs).toEqual(['the rules of chain input in table inet blocker were changed']);
     expect(v.rebuild).toEqual(['table inet blocker holds a counter "extra" that blocker does not create']);
     expect([...v.unreadable]).toEqual([['v4net', 1]]);
-    expect(v.members.map((m) => `${m.set} ${m.text}`)).toContain('v4 192.0.2.99');
-    expect(v.members.map((m) => `${m.set} ${m.text}`)).not.toContain('v6 2001:db8::5');
+    expect([...v.members].map((m) => `${m.set} ${m.text}`)).toContain('v4 192.0.2.99');
+    expect([...v.members].map((m) => `${m.set} ${m.text}`)).not.toContain('v6 2001:db8::5');
   });
 
   it('asks for a rebuild of the old layout (interval sets named v4/v6, no counters or net sets)', () => {
@@ -66,6 +66,6 @@ describe('reading our nftables table back', () => {
     const doc = JSON.parse(fixture('nft-healthy.json')) as { nftables: Array<{ set?: { name: string; elem?: unknown[] } }> };
     doc.nftables.find((x) => x.set?.name === 'v6')!.set!.elem!.push('::ffff:198.51.100.9');
     const v = readNftTable(JSON.stringify(doc), o);
-    expect(v.members.find((m) => m.text === '::ffff:198.51.100.9')).toEqual({ set: 'v6', family: 6, text: '::ffff:198.51.100.9', remainingMs: null });
+    expect([...v.members].find((m) => m.text === '::ffff:198.51.100.9')).toEqual({ set: 'v6', family: 6, text: '::ffff:198.51.100.9', remainingMs: null });
   });
 });

@@ -40,12 +40,12 @@ const base: PolicyRules = {
   causeWeights: { 'cert-rejected': 0 },
 };
 
-function fail(state: PolicyState, rules: PolicyRules, addr: string, t: number, cause?: Cause): Decision[] {
+function fail(state: PolicyState, rules: PolicyRules, addr: string, t: number, cause?: Cause): readonly Decision[] {
   const ev: Observation = { ip: ip(addr), time: t, reason: cause ?? 'EOF', ...(cause ? { cause } : {}) };
   return observe(state, rules, ev, t);
 }
-const kinds = (ds: Decision[]) => ds.map((d) => d.kind);
-const bans = (ds: Decision[]) => ds.filter((d): d is Extract<Decision, { kind: 'ban' }> => d.kind === 'ban');
+const kinds = (ds: readonly Decision[]) => ds.map((d) => d.kind);
+const bans = (ds: readonly Decision[]) => ds.filter((d): d is Extract<Decision, { kind: 'ban' }> => d.kind === 'ban');
 
 describe('cause weights', () => {
   it('a client refusing our certificate (weight 0) is never banned, however often', () => {

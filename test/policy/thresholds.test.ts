@@ -62,7 +62,7 @@ describe('threshold policy', () => {
     const state = emptyState();
     const seq: [string, number][] = [['2001:db8::1', 0], ['2001:db8::2', 0], ['2001:db8::1', 1], ['2001:db8::2', 1], ['2001:db8::1', 2]];
     const d = seq.map(([a, m]) => observe(state, rules, { ip: ip(a), time: m * MIN, reason: 'EOF' }, m * MIN));
-    expect(d.map((x) => (x ? `${x.kind}:${x.ip.text}` : null))).toEqual([null, null, null, null, 'ban:2001:db8::1']);
+    expect(d.map((x) => (x ? `${x.kind}:${x.kind === 'diagnosis' ? x.subject : x.ip.text}` : null))).toEqual([null, null, null, null, 'ban:2001:db8::1']);
   });
 
   it('never bans the allow list or CDN ranges, and says why', () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseCidr, parseIp } from '../../src/net/address.js';
+import type { StoredFailure } from '../../src/store/failures.js';
 import { reportsRepo } from '../../src/store/reports.js';
 import { openStore, type Store } from '../../src/store/store.js';
 
@@ -56,7 +57,7 @@ describe('lean indexes (migration 0005)', () => {
 
   it('forgets the failures of a network in one pass, leaving every other address alone', () => {
     const store = tempStore();
-    const failures = [];
+    const failures: StoredFailure[] = [];
     for (let i = 0; i < 300; i++) {
       failures.push({ ip: ip(`198.51.${100 + (i % 3)}.${i % 250}`), at: i, source: 's', reason: 'EOF' });
       failures.push({ ip: ip(`2001:db8:${i % 2}::${i.toString(16)}`), at: i, source: 's', reason: 'EOF' });
