@@ -7,32 +7,19 @@
  * the hour, so adding within an hour is exact.)
  */
 export function slashedLocalTimeParser(): (text: string, at?: number) => number | null {
-  const clock = localClock();
-  return (text, at = 0) =>
-    clock(
-      twoDigits(text, at),
-      twoDigits(text, at + 2),
-      twoDigits(text, at + 5),
-      twoDigits(text, at + 8),
-      twoDigits(text, at + 11),
-      twoDigits(text, at + 14),
-      twoDigits(text, at + 17),
-    );
+  const read = slashedStampReader(twoDigits);
+  return (text, at = 0) => read(text, at);
 }
 
 /** slashedLocalTimeParser for the stamp at `buf[at…]` of an ASCII line read as bytes. */
 export function slashedLocalTimeBytesParser(): (buf: Uint8Array, at: number) => number | null {
+  return slashedStampReader(twoDigitBytes);
+}
+
+/** The `YYYY/MM/DD HH:MM:SS` stamp at `at` of a line, its fields read by `two` (text or bytes), to ms. */
+function slashedStampReader<L>(two: (line: L, i: number) => number): (line: L, at: number) => number | null {
   const clock = localClock();
-  return (buf, at) =>
-    clock(
-      twoDigitBytes(buf, at),
-      twoDigitBytes(buf, at + 2),
-      twoDigitBytes(buf, at + 5),
-      twoDigitBytes(buf, at + 8),
-      twoDigitBytes(buf, at + 11),
-      twoDigitBytes(buf, at + 14),
-      twoDigitBytes(buf, at + 17),
-    );
+  return (line, at) => clock(two(line, at), two(line, at + 2), two(line, at + 5), two(line, at + 8), two(line, at + 11), two(line, at + 14), two(line, at + 17));
 }
 
 /** Local date and time fields (-1: not two digits) to ms since the epoch, remembering the current hour's start. */
