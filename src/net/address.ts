@@ -1,5 +1,5 @@
 import ipaddr from 'ipaddr.js';
-import { formatV6, plainV6Words } from './v6.js';
+import { formatV6, isV4Mapped, plainV6Words } from './v6.js';
 
 declare const normalised: unique symbol;
 
@@ -97,7 +97,7 @@ export function parseIp(input: string): Ip | null {
   // reconcile the firewall (12 MB for 4,000 IPv6 bans, enough to grow the heap by 40 MB).
   if (plainV6Words(input, 0, input.length, WORDS)) {
     // ::ffff:a.b.c.d in hex: folded to the IPv4 address, as below.
-    if (WORDS[0] === 0 && WORDS[1] === 0 && WORDS[2] === 0xffff) return ipv4FromNumber(WORDS[3]!);
+    if (isV4Mapped(WORDS[0]!, WORDS[1]!, WORDS[2]!)) return ipv4FromNumber(WORDS[3]!);
     return ipFromWords(6, WORDS[0]!, WORDS[1]!, WORDS[2]!, WORDS[3]!);
   }
   // Zone ids (fe80::1%eth0) identify a link, not a remote host: not an address we can ban.

@@ -51,6 +51,14 @@ function hex(groups: readonly number[], from: number, to: number): string {
 const GROUPS = new Int32Array(8);
 
 /**
+ * Whether words w0…w2 make the address ::ffff:a.b.c.d (IPv4-mapped, written in
+ * hex), which every reader folds to the IPv4 address in w3.
+ */
+export function isV4Mapped(w0: number, w1: number, w2: number): boolean {
+  return w0 === 0 && w1 === 0 && w2 === 0xffff;
+}
+
+/**
  * Reads `s[from…to)` when it is IPv6 in hex groups alone, as its four 32-bit
  * words into `words`: one to four hex digits a group, eight groups, or fewer
  * and one "::" that stands for at least one zero group. That is the grammar

@@ -1,5 +1,5 @@
 import { quadChar, quadEnd, quadNumber, quadStart } from '../net/dotted-quad.js';
-import { plainV6Words } from '../net/v6.js';
+import { isV4Mapped, plainV6Words } from '../net/v6.js';
 import type { ByteFailure } from './types.js';
 
 /*
@@ -75,7 +75,7 @@ export function addressWords(buf: Buffer, from: number, to: number, out: ByteFai
   const w0 = WORDS[0]!;
   const w1 = WORDS[1]!;
   const w2 = WORDS[2]!;
-  if (w0 === 0 && w1 === 0 && w2 === 0xffff) setV4(out, WORDS[3]!);
+  if (isV4Mapped(w0, w1, w2)) setV4(out, WORDS[3]!);
   else {
     out.family = 6;
     out.w0 = w0;

@@ -1,7 +1,7 @@
 import { ipFromWords, parseIp, type Ip } from '../net/address.js';
 import { KeyedRows, type RowColumns } from '../net/keyed-rows.js';
 import { quadChar, quadEnd, quadNumber, quadStart } from '../net/dotted-quad.js';
-import { plainV6Words } from '../net/v6.js';
+import { isV4Mapped, plainV6Words } from '../net/v6.js';
 import { hashSeed, mixWords } from '../net/word-hash.js';
 
 /**
@@ -92,7 +92,7 @@ export function addressInterner(): (text: string, from: number, to: number) => I
     const w2 = WORDS[2]!;
     const w3 = WORDS[3]!;
     // ::ffff:a.b.c.d in hex: parseIp folds it to the IPv4 address.
-    if (w0 === 0 && w1 === 0 && w2 === 0xffff) return byWords(4, 0, 0, 0, w3);
+    if (isV4Mapped(w0, w1, w2)) return byWords(4, 0, 0, 0, w3);
     return byWords(6, w0, w1, w2, w3);
   };
 }
