@@ -7,7 +7,7 @@ import { CAUSE_INDEX, CAUSES, type Cause } from '../signatures/causes.js';
 import type { Signature } from '../signatures/types.js';
 import { forEachLine } from '../sources/read-lines.js';
 import { AddressTally, CAUSE_COUNTERS, RowsView, type TallyView } from './address-tally.js';
-import { addressesById, CountsById, forEachRecord, type RecordVisitor } from './match-records.js';
+import { addressesById, CountsById, forEachRecord, type AddressOf, type RecordVisitor } from './match-records.js';
 import { defaultWorkerCount, PARALLEL_FROM, readInPieces, ReplayWorkers } from './parallel-read.js';
 
 /**
@@ -82,8 +82,10 @@ export async function readMatches(
 ): Promise<{ bytes: number; tally: TallyView }> {
   const tuning = { ...DEFAULT_TUNING, ...opts.tuning };
   const tally = new AddressTally(CAUSE_COUNTERS);
-  // The workers' failures, counted here by the ids their records carry.
+  // The workers' failures, counted here by the ids their records carry, and their addresses
+  // found by them: a worker numbers addresses once for all the files it is given.
   const counts = new CountsById(tally);
+  const ipOf = addressesById();
   let workers = opts.workers ?? null;
   // A sink still being made (check reads its config meanwhile): the first pieces are matched while it is.
   const sinkReady = Promise.resolve(sinkOrPromise);
@@ -98,7 +100,7 @@ export async function readMatches(
       if (!byWorkers(file, sig, tuning)) bytesBefore += await lineByLine(file, sig, await sinkNow(), tally, bytesBefore, opts.stdin);
       else {
         workers ??= new ReplayWorkers(spec, now, tuning.workers, tuning.workerScript);
-        bytesBefore += await inWorkers(workers, file, sinkNow, counts, bytesBefore, tuning.pieceBytes, tuning.ahead * tuning.workers);
+        bytesBefore += await inWorkers(workers, file, sinkNow, counts, ipOf, bytesBefore, tuning.pieceBytes, tuning.ahead * tuning.workers);
       }
     }
     if (workers) {
@@ -190,11 +192,11 @@ async function inWorkers(
   file: string,
   sinkNow: () => Promise<MatchSink>,
   counts: CountsById,
+  ipOf: AddressOf,
   bytesBefore: number,
   pieceBytes: number,
   ahead: number,
 ): Promise<number> {
-  const ipOf = addressesById();
   let sink!: MatchSink;
   const ready = sinkNow().then((s) => void (sink = s));
   let format = '';
