@@ -78,8 +78,7 @@ export class AddressTally implements RowColumns, TallyView {
 
   /** Adds one to counter `i` of the address (and to counter `also`, when given); returns its row. */
   bump(family: 4 | 6, w0: number, w1: number, w2: number, w3: number, i: number, also = -1): number {
-    let r = this.rows.find(family, w0, w1, w2, w3);
-    if (r < 0) r = this.rows.insert(family, w0, w1, w2, w3);
+    const r = this.row(family, w0, w1, w2, w3);
     const base = r * this.counters;
     this.counts[base + i]!++;
     if (also >= 0) this.counts[base + also]!++;
@@ -112,8 +111,7 @@ export class AddressTally implements RowColumns, TallyView {
     this.rows.reserve(this.size + other.size);
     for (let r = 0; r < other.size; r++) {
       const k = r * 5;
-      let row = this.rows.find(keys[k]!, keys[k + 1]!, keys[k + 2]!, keys[k + 3]!, keys[k + 4]!);
-      if (row < 0) row = this.rows.insert(keys[k]!, keys[k + 1]!, keys[k + 2]!, keys[k + 3]!, keys[k + 4]!);
+      const row = this.row(keys[k] as 4 | 6, keys[k + 1]!, keys[k + 2]!, keys[k + 3]!, keys[k + 4]!);
       for (let i = 0; i < this.counters; i++) this.counts[row * this.counters + i]! += counts[r * this.counters + i]!;
     }
   }

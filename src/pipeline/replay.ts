@@ -80,7 +80,6 @@ const PRUNE_EVERY = 4;
 /** What the reused observation holds before the first failure. */
 const NO_IP = parseIp('0.0.0.0')!;
 
-
 /**
  * Offline replay for `blocker check`: the same signatures and policy as the
  * daemon, with the log's own timestamps as the clock; no database, no firewall.
