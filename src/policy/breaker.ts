@@ -1,5 +1,7 @@
 import type { Ip } from '../net/address.js';
 import { durationText } from './duration-text.js';
+// The window is a ring of buckets, as a WindowCount's is.
+import { BUCKETS, slotOf } from './window-count.js';
 import { regrow } from '../net/columns.js';
 import { KeyedRows, type RowColumns } from '../net/keyed-rows.js';
 
@@ -19,8 +21,6 @@ export interface BreakerRules {
   readonly cooldown: number;
 }
 
-/** The window is kept as a ring of this many buckets (so it is accurate to a tenth of it). */
-const BUCKETS = 10;
 const SEEN_KEPT = 50_000;
 const SWEEP_FROM = 1024;
 
@@ -90,9 +90,6 @@ export function emptyBreaker(): BreakerState {
 function widthOf(rules: BreakerRules): number {
   return Math.max(1, Math.ceil(rules.window / BUCKETS));
 }
-
-// Floor arithmetic, not %: a floating-point remainder is a slow library call, and this runs per failure.
-const slotOf = (idx: number) => idx - Math.floor(idx / BUCKETS) * BUCKETS;
 
 /** Moves the start of the live range to `oldest`, taking the buckets that left it out of the sums. */
 function retire(s: BreakerState, oldest: number): void {

@@ -22,14 +22,18 @@ export const MISMATCH_EVIDENCE = 3;
 /** … or this many failures of any cause, when they are at least half of all failures. */
 export const MOSTLY_EVIDENCE = 10;
 
-const PRIVATE = netSet(
-  ['127.0.0.0/8', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16', '::1/128', 'fc00::/7', 'fe80::/10'].map(
-    (s) => parseCidr(s)!,
-  ),
+const PRIVATE_NETS = ['127.0.0.0/8', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16', '::1/128', 'fc00::/7', 'fe80::/10'].map(
+  (s) => parseCidr(s)!,
 );
-/** 1 for the first octets of PRIVATE's IPv4 networks (a table: a Set lookup per failure cost more). */
+const PRIVATE = netSet(PRIVATE_NETS);
+/** 1 for every first octet within PRIVATE's IPv4 networks (a table: a Set lookup per failure cost more). */
 const PRIVATE_FIRST_OCTETS = new Uint8Array(256);
-for (const octet of [127, 10, 172, 192, 100, 169]) PRIVATE_FIRST_OCTETS[octet] = 1;
+for (const net of PRIVATE_NETS) {
+  if (net.family !== 4) continue;
+  const first = net.network.w3 >>> 24;
+  const span = net.prefix >= 8 ? 0 : 0xff >>> net.prefix;
+  PRIVATE_FIRST_OCTETS.fill(1, first, first + span + 1);
+}
 const LOOPBACK = netSet(['127.0.0.0/8', '::1/128'].map((s) => parseCidr(s)!));
 
 export type ProxyKind = 'trusted proxy' | 'loopback' | 'private address';

@@ -10,7 +10,8 @@ export interface WindowCount {
   readonly count: number[];
 }
 
-const BUCKETS = 10;
+/** Buckets of a ring (here and in the storm breaker's): the window is accurate to a tenth of it. */
+export const BUCKETS = 10;
 
 export function windowCount(window: number): WindowCount {
   return {
@@ -20,8 +21,8 @@ export function windowCount(window: number): WindowCount {
   };
 }
 
-// Floor arithmetic, not %: a floating-point remainder is a library call, and this runs per failure.
-const slotOf = (idx: number) => idx - Math.floor(idx / BUCKETS) * BUCKETS;
+/** The ring slot of bucket `idx` (which may be negative). Floor arithmetic, not %: a floating-point remainder is a library call, and this runs per failure. */
+export const slotOf = (idx: number) => idx - Math.floor(idx / BUCKETS) * BUCKETS;
 
 /** Counts `n` events at `time`; an event older than what the ring holds is dropped. */
 export function addAt(w: WindowCount, time: number, n = 1): void {
