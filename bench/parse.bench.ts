@@ -3,7 +3,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { readMatches } from '../src/pipeline/replay-read.js';
 import { createSignature } from '../src/signatures/index.js';
-import { BYTES_DEFER, BYTES_FAILURE, BYTES_NONE, type ByteFailure } from '../src/signatures/types.js';
+import { BYTES_DEFER, BYTES_FAILURE, BYTES_NONE, type ByteFailure, type Signature } from '../src/signatures/types.js';
 import { generateLog, type BenchFormat, type GeneratedLog } from './logs.js';
 import { measureChild, onPath, type ChildRun } from './measure.js';
 import type { BenchContext, BenchModule } from './types.js';
@@ -90,37 +90,11 @@ async function readingHalf(log: GeneratedLog, format: BenchFormat): Promise<stri
   );
 }
 
-/** The signature alone over the file's lines, already in memory: what the pre-filter and regexes cost. */
-function coreNsPerLine(path: string, format: BenchFormat | 'auto'): number {
-  // The first 200k lines, each decoded on its own as `blocker check` does (slices of one
-  // big string would be slower to match, and not what check sees).
-  const buf = readFileSync(path).subarray(0, 64 << 20);
-  const lines: string[] = [];
-  for (let i = 0; lines.length < 200_000; ) {
-    const nl = buf.indexOf(10, i);
-    if (nl < 0) break;
-    lines.push(buf.toString('utf8', i, nl));
-    i = nl + 1;
-  }
-  // Best of three passes, each with a fresh signature: the first one also pays for the JIT.
-  let best = Infinity;
-  for (let pass = 0; pass < 3; pass++) {
-    const sig = createSignature(format, { now: Date.now() });
-    let n = 0;
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < lines.length; i++) if (sig.match(lines[i]!, lines[i + 1]) !== null) n++;
-    best = Math.min(best, Number(process.hrtime.bigint() - t0) / lines.length);
-    if (n === 0) throw new Error(`${format} matched nothing in ${path}`);
-  }
-  return best;
-}
-
 /**
- * The signature's byte path over the same first 200k lines, still in their
- * buffer, as check's workers run it (a line it leaves is decoded and matched
- * as text, as there): what matching costs a worker, without the reading.
+ * The file's first 200k lines, already in memory, as their starts in one
+ * buffer (the last start is where the last line's newline ends).
  */
-function bytePathNsPerLine(path: string, format: BenchFormat): number {
+function firstLines(path: string): { buf: Buffer; starts: number[] } {
   const buf = readFileSync(path).subarray(0, 64 << 20);
   const starts: number[] = [];
   for (let i = 0; starts.length <= 200_000; ) {
@@ -129,13 +103,50 @@ function bytePathNsPerLine(path: string, format: BenchFormat): number {
     if (nl < 0) break;
     i = nl + 1;
   }
-  const lines = starts.length - 1;
-  const out: ByteFailure = { time: null, family: 4, w0: 0, w1: 0, w2: 0, w3: 0, reason: '', cause: 'other' };
+  return { buf, starts };
+}
+
+/**
+ * ns per line of `matchAll` (which answers how many lines matched), best of
+ * three passes, each with a fresh signature: the first also pays for the JIT.
+ */
+function bestNsPerLine(path: string, format: BenchFormat | 'auto', lines: number, matchAll: (sig: Signature) => number): number {
   let best = Infinity;
   for (let pass = 0; pass < 3; pass++) {
     const sig = createSignature(format, { now: Date.now() });
-    let n = 0;
     const t0 = process.hrtime.bigint();
+    const n = matchAll(sig);
+    best = Math.min(best, Number(process.hrtime.bigint() - t0) / lines);
+    if (n === 0) throw new Error(`${format} matched nothing in ${path}`);
+  }
+  return best;
+}
+
+/** The signature alone over the file's lines, already in memory: what the pre-filter and regexes cost. */
+function coreNsPerLine(path: string, format: BenchFormat | 'auto'): number {
+  // Each line decoded on its own as `blocker check` does for small files (slices of one
+  // big string would be slower to match, and not what check sees).
+  const { buf, starts } = firstLines(path);
+  const lines: string[] = [];
+  for (let k = 0; k + 1 < starts.length; k++) lines.push(buf.toString('utf8', starts[k]!, starts[k + 1]! - 1));
+  return bestNsPerLine(path, format, lines.length, (sig) => {
+    let n = 0;
+    for (let i = 0; i < lines.length; i++) if (sig.match(lines[i]!, lines[i + 1]) !== null) n++;
+    return n;
+  });
+}
+
+/**
+ * The signature's byte path over the same first 200k lines, still in their
+ * buffer, as check's workers run it (a line it leaves is decoded and matched
+ * as text, as there): what matching costs a worker, without the reading.
+ */
+function bytePathNsPerLine(path: string, format: BenchFormat): number {
+  const { buf, starts } = firstLines(path);
+  const lines = starts.length - 1;
+  const out: ByteFailure = { time: null, family: 4, w0: 0, w1: 0, w2: 0, w3: 0, reason: '', cause: 'other' };
+  return bestNsPerLine(path, format, lines, (sig) => {
+    let n = 0;
     for (let k = 0; k < lines; k++) {
       const s = starts[k]!;
       const e = starts[k + 1]! - 1;
@@ -144,10 +155,8 @@ function bytePathNsPerLine(path: string, format: BenchFormat): number {
       if (code === BYTES_DEFER) code = sig.match(buf.toString('utf8', s, e), ns < 0 ? undefined : buf.toString('utf8', ns, starts[k + 2]! - 1)) === null ? BYTES_NONE : BYTES_FAILURE;
       if (code !== BYTES_NONE) n++;
     }
-    best = Math.min(best, Number(process.hrtime.bigint() - t0) / lines);
-    if (n === 0) throw new Error(`${format} matched nothing in ${path}`);
-  }
-  return best;
+    return n;
+  });
 }
 
 const FAIL2BAN_FILTERS: Record<BenchFormat, string> = {
