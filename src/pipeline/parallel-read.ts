@@ -6,6 +6,7 @@ import { lineChunks } from '../sources/line-chunks.js';
 import type { MatchRecords } from './match-records.js';
 import type { TallyRows } from './address-tally.js';
 import type { InitTask, PieceReply, PieceTask, TallyTask } from './replay-worker.js';
+import { detachEarly } from './detach-early.js';
 
 /**
  * The compiled worker next to this module. Under vitest this module runs from
@@ -37,6 +38,8 @@ export function defaultWorkerCount(): number {
 const warm: Worker[] = [];
 
 function newWorker(script: URL): Worker {
+  // Buffers go to and from every worker: settled now, before this thread's hot code is optimised.
+  detachEarly();
   return new Worker(script, { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
 }
 

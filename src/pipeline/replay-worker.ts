@@ -6,6 +6,7 @@ import { readRegion } from '../sources/line-chunks.js';
 import { matchRegion } from './match-region.js';
 import { AddressTally, type TallyRows } from './address-tally.js';
 import { RecordWriter, type MatchRecords } from './match-records.js';
+import { detachEarly } from './detach-early.js';
 
 /** A piece of a file for a worker of parallel-read.ts; `end` and `size` as lineChunks and readRegion take them. */
 export interface PieceTask {
@@ -31,6 +32,8 @@ export interface TallyTask {
 
 export type PieceReply = { seq: number; records: MatchRecords } | { seq: number; tally: TallyRows } | { seq: number; error: string };
 
+// Its records buffers are transferred: settled before the matching code is optimised.
+detachEarly();
 const port = parentPort!;
 let scratch: Buffer | undefined;
 // Numbers the addresses for the records (see CountsById): the reading thread finds each by its number.
