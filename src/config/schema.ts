@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseCidr, type Cidr } from '../net/address.js';
 import { parseDuration } from './duration.js';
 import { CDN_PROVIDERS } from '../policy/cdn-ranges.js';
