@@ -1,4 +1,4 @@
-import type { Ip } from '../net/address.js';
+import { ipFromWords, type Ip } from '../net/address.js';
 import { wordsInterner } from '../signatures/memo.js';
 import { CAUSE_COUNTERS, type AddressTally, type TallyRows } from './address-tally.js';
 import { CAUSE_INDEX, CAUSES, type Cause } from '../signatures/causes.js';
@@ -156,27 +156,8 @@ export class CountsById {
   constructor(private readonly other: AddressTally) {}
 
   add(records: MatchRecords): void {
-    const i32 = new Int32Array(records.buffer, 0, records.count * STRIDE);
-    let counts = this.byWriter[records.writer] ?? new Int32Array(1024 * CAUSE_COUNTERS);
-    for (let o = 0; o < i32.length; o += STRIDE) {
-      const flags = i32[o + 3]!;
-      if ((flags & 3) !== FAILURE) continue;
-      const cause = flags >> 3;
-      const id = i32[o + 9]!;
-      if (id < 0) {
-        this.other.bump(flags & 4 ? 6 : 4, i32[o + 4]!, i32[o + 5]!, i32[o + 6]!, i32[o + 7]!, cause, CAUSES.length);
-        continue;
-      }
-      const base = id * CAUSE_COUNTERS;
-      if (base >= counts.length) {
-        const grown = new Int32Array(Math.max(counts.length * 2, base + CAUSE_COUNTERS));
-        grown.set(counts);
-        counts = grown;
-      }
-      counts[base + cause]!++;
-      counts[base + CAUSES.length]!++;
-    }
-    this.byWriter[records.writer] = counts;
+    const counts = this.byWriter[records.writer] ?? new Int32Array(1024 * CAUSE_COUNTERS);
+    this.byWriter[records.writer] = countById(new Int32Array(records.buffer, 0, records.count * STRIDE), counts, this.other);
   }
 
   /** A writer's addresses (rows as its AddressTally numbered them), with the counts made here. */
@@ -186,6 +167,33 @@ export class CountsById {
     if (mine) counts.set(mine.subarray(0, Math.min(mine.length, counts.length)));
     return { size: addresses.size, keys: addresses.keys, counts };
   }
+}
+
+/**
+ * CountsById.add's loop, a function of its own: V8 compiled add() on the
+ * stack in the middle of its first loop, before the lines after the loop had
+ * ever run, and that code then gave up at its end on every later call.
+ */
+function countById(i32: Int32Array, counts: Int32Array, other: AddressTally): Int32Array {
+  for (let o = 0; o < i32.length; o += STRIDE) {
+    const flags = i32[o + 3]!;
+    if ((flags & 3) !== FAILURE) continue;
+    const cause = flags >> 3;
+    const id = i32[o + 9]!;
+    if (id < 0) {
+      other.bump(flags & 4 ? 6 : 4, i32[o + 4]!, i32[o + 5]!, i32[o + 6]!, i32[o + 7]!, cause, CAUSES.length);
+      continue;
+    }
+    const base = id * CAUSE_COUNTERS;
+    if (base >= counts.length) {
+      const grown = new Int32Array(Math.max(counts.length * 2, base + CAUSE_COUNTERS));
+      grown.set(counts);
+      counts = grown;
+    }
+    counts[base + cause]!++;
+    counts[base + CAUSES.length]!++;
+  }
+  return counts;
 }
 
 /** What forEachRecord hands on: a result as its parts, so that no object is made per line. */
@@ -208,14 +216,16 @@ const IPS_KEPT = 1 << 16;
  * costs a hash and several cache misses). Ids come in the order addresses
  * were first seen, so each writer's array covers the IPS_KEPT ids from a
  * base, and starts again from the newest id past that: bounded whatever the
- * log. Older ids, and records without ids, go to wordsInterner.
+ * log. Older ids, and records without ids, go to a wordsInterner; a new id
+ * is a new address, so its Ip is made without asking one (a busy log's
+ * first tens of thousands of addresses all come that way).
  */
 export function addressesById(): AddressOf {
-  const byWords = wordsInterner();
+  let byWords: ReturnType<typeof wordsInterner> | undefined;
   const writers: { base: number; ips: Ip[] }[] = [];
   return (writer, id, family, w0, w1, w2, w3) => {
     const w = (writers[writer] ??= { base: 0, ips: [] });
-    if (id < w.base) return byWords(family, w0, w1, w2, w3);
+    if (id < w.base) return (byWords ??= wordsInterner())(family, w0, w1, w2, w3);
     let at = id - w.base;
     const known = w.ips[at];
     if (known !== undefined) return known;
@@ -225,7 +235,7 @@ export function addressesById(): AddressOf {
       at = 0;
     }
     // A writer numbers addresses as it first counts them, and its records come in that order: no holes.
-    return (w.ips[at] = byWords(family, w0, w1, w2, w3));
+    return (w.ips[at] = ipFromWords(family, w0, w1, w2, w3));
   };
 }
 
