@@ -42,21 +42,36 @@ function makeIp(addr: ipaddr.IPv4 | ipaddr.IPv6): Ip {
     const v6 = addr as ipaddr.IPv6;
     if (v6.isIPv4MappedAddress()) return makeIp(v6.toIPv4Address());
     const p = v6.parts;
-    return {
-      family: 6,
-      text: v6.toRFC5952String(),
-      w0: ((p[0]! << 16) | p[1]!) | 0,
-      w1: ((p[2]! << 16) | p[3]!) | 0,
-      w2: ((p[4]! << 16) | p[5]!) | 0,
-      w3: ((p[6]! << 16) | p[7]!) | 0,
-    } as Ip;
+    return newIp(6, v6.toRFC5952String(), (p[0]! << 16) | p[1]!, (p[2]! << 16) | p[3]!, (p[4]! << 16) | p[5]!, (p[6]! << 16) | p[7]!);
   }
   const o = (addr as ipaddr.IPv4).octets;
   return v4Ip(addr.toString(), ((o[0]! << 24) | (o[1]! << 16) | (o[2]! << 8) | o[3]!) | 0);
 }
 
 function v4Ip(text: string, n: number): Ip {
-  return { family: 4, text, w0: 0, w1: 0, w2: 0, w3: n | 0 } as Ip;
+  return newIp(4, text, 0, 0, 0, n);
+}
+
+/**
+ * Every Ip is made by this class's constructor, not by an object literal: V8
+ * tracks where literals' objects end up and, once it decides they outlive
+ * the young generation (a check of a big log keeps tens of thousands of
+ * Ips), throws away all optimised code that makes them, in the middle of
+ * the run, to compile it again. It does no such thing for a constructor.
+ */
+class Address {
+  constructor(
+    readonly family: 4 | 6,
+    readonly text: string,
+    readonly w0: number,
+    readonly w1: number,
+    readonly w2: number,
+    readonly w3: number,
+  ) {}
+}
+
+function newIp(family: 4 | 6, text: string, w0: number, w1: number, w2: number, w3: number): Ip {
+  return new Address(family, text, w0 | 0, w1 | 0, w2 | 0, w3 | 0) as unknown as Ip;
 }
 
 /** The IPv4 address whose number is `n` (as a signed or unsigned 32-bit integer). */
@@ -71,7 +86,7 @@ export function ipv4FromNumber(n: number): Ip {
 export function ipFromWords(family: 4 | 6, w0: number, w1: number, w2: number, w3: number): Ip {
   if (family === 4) return ipv4FromNumber(w3);
   const groups = [w0 >>> 16, w0 & 0xffff, w1 >>> 16, w1 & 0xffff, w2 >>> 16, w2 & 0xffff, w3 >>> 16, w3 & 0xffff];
-  return { family: 6, text: formatV6(groups), w0: w0 | 0, w1: w1 | 0, w2: w2 | 0, w3: w3 | 0 } as Ip;
+  return newIp(6, formatV6(groups), w0, w1, w2, w3);
 }
 
 /** The words plainV6Words read last, for parseIp. */

@@ -47,7 +47,8 @@ export class RecordWriter {
   private i32 = new Int32Array(STRIDE * 1024);
   private f64 = new Float64Array(this.i32.buffer);
   private count = 0;
-  private reasons: string[] = [];
+  // One array for the writer's life, emptied per piece (a new one per piece changed the field's type in V8's eyes, and its code was thrown away).
+  private readonly reasons: string[] = [];
   private readonly reasonIds = new Map<string, number>();
 
   add(index: number, r: Exclude<MatchResult, null>): void {
@@ -129,7 +130,7 @@ export class RecordWriter {
       new Int32Array(into, 0, used).set(this.i32.subarray(0, used));
       buffer = into;
     } else buffer = this.i32.buffer.slice(0, used * 4);
-    const records = { format, writer: this.writer, lines, count: this.count, buffer, reasons: this.reasons };
+    const records = { format, writer: this.writer, lines, count: this.count, buffer, reasons: this.reasons.slice() };
     this.reset();
     return records;
   }
@@ -137,7 +138,7 @@ export class RecordWriter {
   /** Forgets the records collected so far. */
   reset(): void {
     this.count = 0;
-    this.reasons = [];
+    this.reasons.length = 0;
     this.reasonIds.clear();
   }
 }
