@@ -42,25 +42,30 @@ describe('match records', () => {
     expect(resultsOf(structuredClone(records, { transfer: [records.buffer] }))).toEqual(results);
   });
 
-  it('fill a buffer handed back when it is big enough, and start each piece afresh', () => {
+  it('go on in a buffer handed back when it is big enough, and start each piece afresh', () => {
     const out = new RecordWriter();
     const failure = (n: number): Exclude<MatchResult, null> => ({ time: n, ip: parseIp(`198.51.100.${n}`)!, reason: `r${n}`, cause: 'eof' });
     const read = resultsOf;
     for (let n = 1; n <= 3; n++) out.add(n, failure(n));
     const first = out.finish('go', 3);
     expect(read(first)).toEqual([1, 2, 3].map((n) => [n, failure(n)]));
-    // Big enough, and holding the last piece's records: overwritten, the rest of it ignored.
+    // The reader is done with the first piece's buffer and hands it back with the next task.
     out.add(7, failure(9));
     const second = out.finish('go', 8, first.buffer);
-    expect(second.buffer).toBe(first.buffer);
+    expect(second.buffer).not.toBe(first.buffer);
     expect(second.count).toBe(1);
     expect(second.reasons).toEqual(['r9']);
     expect(read(second)).toEqual([[7, failure(9)]]);
-    // Too small: the records get a buffer of their own.
-    for (let n = 1; n <= 5; n++) out.add(n, failure(n));
+    // The piece after that is written into it, over the first piece's records.
+    for (let n = 1; n <= 5; n++) out.add(n, failure(n + 10));
     const third = out.finish('go', 5, new ArrayBuffer(8));
-    expect(third.buffer.byteLength).toBeGreaterThan(8);
-    expect(read(third)).toEqual([1, 2, 3, 4, 5].map((n) => [n, failure(n)]));
+    expect(third.buffer).toBe(first.buffer);
+    expect(read(third)).toEqual([1, 2, 3, 4, 5].map((n) => [n, failure(n + 10)]));
+    // A buffer too small to be worth it is not used: the writer goes on in one of its own.
+    out.add(1, failure(1));
+    const fourth = out.finish('go', 1);
+    expect(fourth.buffer.byteLength).toBeGreaterThan(8);
+    expect(read(fourth)).toEqual([[1, failure(1)]]);
   });
 });
 
