@@ -58,25 +58,45 @@ function v4Ip(text: string, n: number): Ip {
  * the young generation (a check of a big log keeps tens of thousands of
  * Ips), throws away all optimised code that makes them, in the middle of
  * the run, to compile it again. It does no such thing for a constructor.
+ *
+ * An Ip made from its words writes its text when first asked: `blocker
+ * check` makes one for each of a log's tens of thousands of addresses and
+ * names only the few it reports.
  */
 class Address {
+  #text: string | undefined;
+
   constructor(
     readonly family: 4 | 6,
-    readonly text: string,
+    text: string | undefined,
     readonly w0: number,
     readonly w1: number,
     readonly w2: number,
     readonly w3: number,
-  ) {}
+  ) {
+    this.#text = text;
+  }
+
+  get text(): string {
+    return (this.#text ??= this.family === 4 ? v4Text(this.w3) : v6Text(this.w0, this.w1, this.w2, this.w3));
+  }
 }
 
-function newIp(family: 4 | 6, text: string, w0: number, w1: number, w2: number, w3: number): Ip {
+function newIp(family: 4 | 6, text: string | undefined, w0: number, w1: number, w2: number, w3: number): Ip {
   return new Address(family, text, w0 | 0, w1 | 0, w2 | 0, w3 | 0) as unknown as Ip;
+}
+
+function v4Text(n: number): string {
+  return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+function v6Text(w0: number, w1: number, w2: number, w3: number): string {
+  return formatV6([w0 >>> 16, w0 & 0xffff, w1 >>> 16, w1 & 0xffff, w2 >>> 16, w2 & 0xffff, w3 >>> 16, w3 & 0xffff]);
 }
 
 /** The IPv4 address whose number is `n` (as a signed or unsigned 32-bit integer). */
 export function ipv4FromNumber(n: number): Ip {
-  return v4Ip(`${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`, n);
+  return newIp(4, undefined, 0, 0, 0, n);
 }
 
 /**
@@ -84,9 +104,7 @@ export function ipv4FromNumber(n: number): Ip {
  * For tables keyed by words that must name their entries again.
  */
 export function ipFromWords(family: 4 | 6, w0: number, w1: number, w2: number, w3: number): Ip {
-  if (family === 4) return ipv4FromNumber(w3);
-  const groups = [w0 >>> 16, w0 & 0xffff, w1 >>> 16, w1 & 0xffff, w2 >>> 16, w2 & 0xffff, w3 >>> 16, w3 & 0xffff];
-  return newIp(6, formatV6(groups), w0, w1, w2, w3);
+  return family === 4 ? newIp(4, undefined, 0, 0, 0, w3) : newIp(6, undefined, w0, w1, w2, w3);
 }
 
 /** The words plainV6Words read last, for parseIp. */

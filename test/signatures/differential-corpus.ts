@@ -249,6 +249,8 @@ export function differentialCorpus(fixtures: string, mutated: number, seed = 0x5
  * identity, as callers compare them), or every field of a failure and of its
  * address, with the objects' own key lists so no field can come or go unseen.
  */
+const IP_FIELDS = ['family', 'text', 'w0', 'w1', 'w2', 'w3'];
+
 export function resultKey(r: unknown, unparsable: unknown, untrusted: unknown): string {
   if (r === null) return 'N';
   if (r === unparsable) return 'U';
@@ -256,7 +258,8 @@ export function resultKey(r: unknown, unparsable: unknown, untrusted: unknown): 
   const f = r as { time: unknown; ip: Record<string, unknown>; reason: unknown; cause: unknown };
   const ip = f.ip;
   return [
-    'F', Object.keys(f).join(','), String(f.time), Object.keys(ip).join(','),
+    // The address's fields by name (its text may be a getter, which Object.keys would not list), in the order Object.keys gave them when they were all own fields.
+    'F', Object.keys(f).join(','), String(f.time), IP_FIELDS.filter((k) => k in ip).join(','),
     String(ip.family), JSON.stringify(ip.text), String(ip.w0), String(ip.w1), String(ip.w2), String(ip.w3),
     JSON.stringify(f.reason), String(f.cause),
   ].join(' ');
