@@ -1,7 +1,7 @@
 import { ipFromWords, type Ip } from '../net/address.js';
 import { wordsInterner } from '../signatures/memo.js';
 import { CAUSE_COUNTERS, type AddressTally, type TallyRows } from './address-tally.js';
-import { CAUSE_INDEX, CAUSES, type Cause } from '../signatures/causes.js';
+import { causeIndex, CAUSES, type Cause } from '../signatures/causes.js';
 import type { ByteFailure, MatchResult } from '../signatures/types.js';
 
 /**
@@ -69,7 +69,7 @@ export class RecordWriter {
 
   private failure(index: number, time: number | null, family: 4 | 6, w0: number, w1: number, w2: number, w3: number, reason: string, cause: Cause): void {
     const o = this.row(index);
-    const ci = CAUSE_INDEX[cause];
+    const ci = causeIndex(cause);
     this.f64[o >> 1] = time ?? NaN;
     this.i32[o + 3] = FAILURE | (family === 6 ? 4 : 0) | (ci << 3);
     this.i32[o + 4] = w0;

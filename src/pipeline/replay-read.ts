@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { AutoSignature } from '../signatures/auto.js';
 import { createSignature, type FormatName, type SignatureSpec } from '../signatures/index.js';
 import type { Ip } from '../net/address.js';
-import { CAUSE_INDEX, CAUSES, type Cause } from '../signatures/causes.js';
+import { causeIndex, CAUSES, type Cause } from '../signatures/causes.js';
 import type { Signature } from '../signatures/types.js';
 import { forEachLine } from '../sources/read-lines.js';
 import { AddressTally, CAUSE_COUNTERS, RowsView, type TallyView } from './address-tally.js';
@@ -166,7 +166,7 @@ async function lineByLine(
     if ('unparsable' in r) sink.unparsable(format, r.untrusted === true);
     else {
       const ip = r.ip;
-      tally.bump(ip.family, ip.w0, ip.w1, ip.w2, ip.w3, CAUSE_INDEX[r.cause], CAUSES.length);
+      tally.bump(ip.family, ip.w0, ip.w1, ip.w2, ip.w3, causeIndex(r.cause), CAUSES.length);
       sink.failure(format, r.time, ip, r.reason, r.cause);
     }
   };

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { emptyState, observe, prune, type Decision, type PolicyRules } from '../policy/thresholds.js';
-import { CAUSE_INDEX, CAUSES, type Cause } from '../signatures/causes.js';
+import { causeIndex, CAUSES, type Cause } from '../signatures/causes.js';
 import type { FormatName, SignatureSpec } from '../signatures/index.js';
 import { parseIp, type Ip } from '../net/address.js';
 import { AddressList } from './address-list.js';
@@ -161,7 +161,7 @@ export function replayCounter(rules: PolicyRules): { sink: MatchSink; lines: () 
       if (report.from === null || time < report.from) report.from = time;
       if (report.to === null || time > report.to) report.to = time;
     }
-    byCause[CAUSE_INDEX[cause]]!++;
+    byCause[causeIndex(cause)]!++;
     const at = time ?? clock;
     ev.ip = ip;
     ev.time = at;

@@ -5,7 +5,7 @@ import { prefixOf, prefixText } from '../net/prefix.js';
 import { BanTable } from './ban-table.js';
 import { FailureWindows } from './failure-windows.js';
 import { PrefixWindows } from './prefix-windows.js';
-import type { Cause } from '../signatures/causes.js';
+import { causeIndex, CAUSES, type Cause } from '../signatures/causes.js';
 import { countFailure, describeStorm, emptyBreaker, evaluate, pruneBreaker, type BreakerRules, type BreakerState } from './breaker.js';
 import { diagnose, emptyDiagnosis, pruneDiagnosis, type DiagnosisRules, type DiagnosisState } from './diagnosis.js';
 import { banDuration, recentBans, type EscalationRules } from './escalation.js';
@@ -124,9 +124,19 @@ export function emptyState(): PolicyState {
 }
 
 export function weightOf(rules: PolicyRules, cause: Cause | undefined): number {
-  if (cause === undefined || !rules.causeWeights) return 1;
-  return rules.causeWeights[cause] ?? 1;
+  const weights = rules.causeWeights;
+  if (cause === undefined || !weights) return 1;
+  // Looked up as an object's key, the cause made a megamorphic load for every failure; the
+  // weights are read once per weights object into a list by cause instead (a memo: same answers).
+  if (weights !== weightsRead) {
+    weightsRead = weights;
+    weightList = CAUSES.map((c) => weights[c] ?? 1);
+  }
+  return weightList[causeIndex(cause)]!;
 }
+
+let weightsRead: Readonly<Record<string, number>> | undefined;
+let weightList: number[] = [];
 
 /**
  * Feeds one failure to the policy and returns what it decided (often nothing).

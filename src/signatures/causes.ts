@@ -5,8 +5,29 @@
 export const CAUSES = ['eof', 'bad-key-share', 'protocol-mismatch', 'version-or-cipher', 'cert-rejected', 'sni', 'other'] as const;
 export type Cause = (typeof CAUSES)[number];
 
-/** Each cause's place in CAUSES, for tables that count per cause. */
-export const CAUSE_INDEX = Object.freeze(Object.fromEntries(CAUSES.map((c, i) => [c, i]))) as Readonly<Record<Cause, number>>;
+/**
+ * Each cause's place in CAUSES, for tables that count per cause. A switch:
+ * looking the cause up as a key of an object was a megamorphic load for
+ * every failure (perf: 1% of a worker's and of the reading thread's time).
+ */
+export function causeIndex(cause: Cause): number {
+  switch (cause) {
+    case 'eof':
+      return 0;
+    case 'bad-key-share':
+      return 1;
+    case 'protocol-mismatch':
+      return 2;
+    case 'version-or-cipher':
+      return 3;
+    case 'cert-rejected':
+      return 4;
+    case 'sni':
+      return 5;
+    case 'other':
+      return 6;
+  }
+}
 
 /** One line each, for `blocker check` and the README. */
 export const CAUSE_HELP: Record<Cause, string> = {

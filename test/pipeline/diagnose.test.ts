@@ -3,7 +3,7 @@ import { diagnose, type DiagnoseInput } from '../../src/pipeline/diagnose.js';
 import { parseIp } from '../../src/net/address.js';
 import { AddressList } from '../../src/pipeline/address-list.js';
 import { AddressTally, CAUSE_COUNTERS } from '../../src/pipeline/address-tally.js';
-import { CAUSE_INDEX, CAUSES, type Cause } from '../../src/signatures/causes.js';
+import { causeIndex, CAUSES, type Cause } from '../../src/signatures/causes.js';
 
 const none = Object.fromEntries(CAUSES.map((c) => [c, 0])) as Record<Cause, number>;
 
@@ -17,7 +17,7 @@ function input(ips: [string, Partial<Record<Cause, number>>][], extra: Partial<D
     for (const [c, n] of Object.entries(causes) as [Cause, number][]) {
       byCause[c] += n;
       matched += n;
-      for (let k = 0; k < n; k++) tally.bump(ip.family, ip.w0, ip.w1, ip.w2, ip.w3, CAUSE_INDEX[c], CAUSES.length);
+      for (let k = 0; k < n; k++) tally.bump(ip.family, ip.w0, ip.w1, ip.w2, ip.w3, causeIndex(c), CAUSES.length);
     }
   }
   return { lines: matched * 2, matched, unparsable: 0, untrusted: 0, byCause, addresses: new AddressList(tally), spared: [], ...extra };
