@@ -71,10 +71,10 @@ function trustedSet(rules: DiagnosisRules): NetSet {
 /** Why `ip` may stand for many clients: a trusted proxy, loopback (sslh, tunnels) or a private address. */
 export function proxyKind(rules: DiagnosisRules, ip: Ip): ProxyKind | null {
   if (rules.trustedProxies.length && trustedSet(rules).has(ip)) return 'trusted proxy';
-  // Most failures come from public addresses: settle those cheaply. Private IPv6
-  // (::1, fc00::/7, fe80::/10) all start with "f" or are "::1" in canonical text;
-  // private IPv4 (PRIVATE below) all start with one of six first octets.
-  if (ip.family === 6 && ip.text !== '::1' && ip.text.charCodeAt(0) !== 102) return null;
+  // Most failures come from public addresses: settle those cheaply, by the words (an Ip made
+  // from words writes its text only when asked). Private IPv6 (::1, fc00::/7, fe80::/10) is
+  // ::1 or starts with an f nibble; private IPv4 (PRIVATE below) starts with one of six octets.
+  if (ip.family === 6 && ip.w0 >>> 28 !== 0xf && !(ip.w0 === 0 && ip.w1 === 0 && ip.w2 === 0 && ip.w3 === 1)) return null;
   if (ip.family === 4 && PRIVATE_FIRST_OCTETS[ip.w3 >>> 24] === 0) return null;
   if (!PRIVATE.has(ip)) return null;
   return LOOPBACK.has(ip) ? 'loopback' : 'private address';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cidrContains, ipv4FromNumber, parseCidr, parseIp } from '../../src/net/address.js';
+import { cidrContains, ipFromWords, ipv4FromNumber, parseCidr, parseIp } from '../../src/net/address.js';
 import { proxyKind } from '../../src/policy/diagnosis.js';
 import { addAt, countAt, windowCount } from '../../src/policy/window-count.js';
 
@@ -24,6 +24,27 @@ describe('proxyKind', () => {
     expect(proxyKind(RULES, parseIp('ff02::1')!)).toBeNull();
     expect(proxyKind(RULES, parseIp('2001:db8::1')!)).toBeNull();
     expect(proxyKind({ ...RULES, trustedProxies: [parseCidr('198.51.100.0/24')!] }, parseIp('198.51.100.9')!)).toBe('trusted proxy');
+  });
+
+  it('names exactly the private and loopback IPv6 addresses, whatever their first group, parsed or made from words', () => {
+    const private6 = ['::1/128', 'fc00::/7', 'fe80::/10'].map((c) => parseCidr(c)!);
+    for (let g = 0; g < 0x10000; g += 0x40) {
+      for (const first of [g, g | 0x3f]) {
+        for (const [w1, w2, w3] of [[0, 0, 0], [0, 0, 1], [0x0db8, 7, 1], [-1, -1, -1]]) {
+          const w0 = ((first << 16) | 0x0db8) | 0;
+          const fromWords = ipFromWords(6, w0, w1!, w2!, w3!);
+          const parsed = parseIp(fromWords.text)!;
+          const want = private6.some((n) => cidrContains(n, parsed)) ? 'private address' : null;
+          expect(proxyKind(RULES, fromWords), fromWords.text).toBe(want);
+          expect(proxyKind(RULES, parsed), parsed.text).toBe(want);
+        }
+      }
+    }
+    for (const [text, want] of [['::1', 'loopback'], ['::', null], ['::2', null], ['f00::1', null], ['f::1', null], ['fbff::1', null], ['fe7f::1', null], ['fec0::1', null]] as const) {
+      expect(proxyKind(RULES, parseIp(text)!), text).toBe(want);
+      const ip = parseIp(text)!;
+      expect(proxyKind(RULES, ipFromWords(6, ip.w0, ip.w1, ip.w2, ip.w3)), text).toBe(want);
+    }
   });
 });
 
