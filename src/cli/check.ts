@@ -8,6 +8,7 @@ import { policyRules, storedPolicyData } from '../pipeline/rules.js';
 import { CAUSE_HELP, CAUSES, isCause } from '../signatures/causes.js';
 import { FORMAT_NAMES, type FormatName, type SignatureSpec } from '../signatures/index.js';
 import { compileUserPattern } from '../signatures/regex.js';
+import { takeEarlyStart } from './check-warmup.js';
 import type { CommonOptions } from './config-from.js';
 import { iso, table, thousands } from './human.js';
 import { processIo, type Io } from './io.js';
@@ -26,10 +27,12 @@ export async function checkCommand(files: string[], opts: CheckOptions, io: Io, 
   for (const f of files) if (f !== '-' && !existsSync(f)) throw new UserError(`log file ${f} does not exist`, 2);
   const top = opts.top === undefined ? 10 : Number(opts.top);
   if (!Number.isInteger(top) || top < 0) throw new UserError(`--top: expected a whole number, got "${opts.top}"`, 2);
-  const now = Date.now();
   // Matching needs no config: big files' workers start now and match the first pieces while
-  // this thread loads the config's modules (the schema library alone takes a tenth of a second).
-  const workers = startWorkers(files, spec, now);
+  // this thread loads the config's modules (the schema library alone takes a tenth of a second),
+  // unless they were started with the program (bin.ts) for these very files and format.
+  const early = takeEarlyStart(files, spec);
+  const now = early?.now ?? Date.now();
+  const workers = early?.workers ?? startWorkers(files, spec, now);
   const rules = (async () => {
     const { configFrom } = await import('./config-from.js');
     const cfg = configFrom(opts);

@@ -8,7 +8,6 @@ import { packageRoot } from '../paths.js';
 import { CAUSES, FORMAT_NAMES } from '../signatures/index.js';
 import { processIo, type Io } from './io.js';
 import { LIST_SORTS } from './list-sorts.js';
-import { warmUpCheck } from './check-warmup.js';
 import { favourMemoryOverSpeed } from './memory-first.js';
 
 const CONFIG_HELP = 'config file (YAML or JSON; default /etc/blocker/config.yaml)';
@@ -207,7 +206,6 @@ function invokedDirectly(): boolean {
 export function runAsProgram(): void {
   const argv = process.argv.slice(2);
   if (argv[0] === 'watch') favourMemoryOverSpeed();
-  if (argv[0] === 'check') warmUpCheck(argv.slice(1));
   main(argv).then(
     (code) => exitOnceWritten(code),
     (err: unknown) => {

@@ -85,6 +85,8 @@ export class ReplayWorkers {
   private broken: Error | null = null;
   private closing = false;
   private closed: Promise<void> = Promise.resolve();
+  /** A file whose first pieces were asked for before its reader was wanted (begin). */
+  private begun: PieceReader | null = null;
 
   constructor(spec: FormatName | SignatureSpec, now: number, count: number, script: URL = replayWorkerScript()) {
     const prestarted = script.href === replayWorkerScript().href;
@@ -106,6 +108,25 @@ export class ReplayWorkers {
       });
       this.workers.push(slot);
     }
+  }
+
+  /**
+   * Starts matching a file now, before anyone reads its records: `reader`
+   * with the same file, piece size and lookahead takes it up from there.
+   * Throws when the file cannot be read (as reader would).
+   */
+  begin(path: string, pieceBytes: number, ahead: number): void {
+    this.begun = new PieceReader(this, path, pieceBytes, ahead);
+  }
+
+  /** The reader of a file: the one begun for it, or else a new one. */
+  reader(path: string, pieceBytes: number, ahead: number): PieceReader {
+    const b = this.begun;
+    if (b && b.path === path && b.pieceBytes === pieceBytes && b.ahead === ahead) {
+      this.begun = null;
+      return b;
+    }
+    return new PieceReader(this, path, pieceBytes, ahead);
   }
 
   /** Matches one piece on the least busy worker. */
@@ -157,21 +178,77 @@ export class ReplayWorkers {
 }
 
 /**
- * Cuts a file into pieces of about `pieceBytes` at line starts, has the
- * workers match them, a few ahead, and gives each piece's records to
- * `deliver` strictly in file order, with the byte offset where the piece
- * ends. Reads the file up to its size when it was opened. Returns that size.
- *
- * The records are the deliverer's only until it returns: their buffer then
- * goes back to a worker to be filled again. Each piece's records in a buffer
- * of their own, dropped after use, held up to 38 MB of buffers awaiting
- * collection at once (1M Go lines).
- *
- * With `ready`, the first pieces are matched while it settles, and nothing
- * is delivered before it has (the caller may still be making its
- * deliverer ready); if it rejects, so does this.
+ * A file being matched in pieces of about `pieceBytes`, cut at line starts:
+ * made, it asks the workers for the first `ahead` pieces at once; `deliver`
+ * then hands each piece's records on strictly in file order. The file is
+ * read up to its size when the reader was made.
  */
-export async function readInPieces(
+export class PieceReader {
+  readonly size: number;
+  private readonly starts: number[];
+  private readonly pending: (Promise<MatchRecords> | undefined)[] = [];
+  private readonly spare: ArrayBuffer[] = [];
+  private sent = 0;
+  private delivering = false;
+
+  constructor(
+    private readonly workers: ReplayWorkers,
+    readonly path: string,
+    readonly pieceBytes: number,
+    readonly ahead: number,
+  ) {
+    const fd = openSync(path, 'r');
+    try {
+      this.size = fstatSync(fd).size;
+      this.starts = lineChunks(fd, this.size, pieceBytes);
+    } finally {
+      closeSync(fd);
+    }
+    this.ask(0);
+  }
+
+  /** Asks for the pieces up to `ahead` past piece k. */
+  private ask(k: number): void {
+    const pieces = this.starts.length - 1;
+    while (this.sent < pieces && this.sent < k + this.ahead) {
+      const i = this.sent++;
+      const reuse = this.spare.pop();
+      const p = this.workers.match({ path: this.path, start: this.starts[i]!, end: this.starts[i + 1]!, size: this.size, ...(reuse ? { reuse } : {}) });
+      // Awaited in order by deliver; until then a failure must not count as unhandled.
+      p.catch(() => {});
+      this.pending[i] = p;
+    }
+  }
+
+  /**
+   * Gives each piece's records to `deliver` in file order, with the byte
+   * offset where the piece ends; returns the file's size. The records are the
+   * deliverer's only until it returns: their buffer then goes back to a
+   * worker to be filled again. (Each piece's records in a buffer of their
+   * own, dropped after use, held up to 38 MB of buffers awaiting collection
+   * at once, 1M Go lines.)
+   *
+   * With `ready`, nothing is delivered before it has settled (the caller may
+   * still be making its deliverer ready); if it rejects, so does this.
+   */
+  async deliver(deliver: (records: MatchRecords, endOffset: number) => void, ready?: Promise<unknown>): Promise<number> {
+    if (this.delivering) throw new Error(`${this.path} is already being read`);
+    this.delivering = true;
+    const pieces = this.starts.length - 1;
+    for (let k = 0; k < pieces; k++) {
+      this.ask(k);
+      if (k === 0 && ready) await ready;
+      const records = await this.pending[k]!;
+      this.pending[k] = undefined;
+      deliver(records, this.starts[k + 1]!);
+      this.spare.push(records.buffer);
+    }
+    return this.size;
+  }
+}
+
+/** A PieceReader for the file, delivering as PieceReader.deliver does. */
+export function readInPieces(
   workers: ReplayWorkers,
   path: string,
   pieceBytes: number,
@@ -179,32 +256,5 @@ export async function readInPieces(
   deliver: (records: MatchRecords, endOffset: number) => void,
   ready?: Promise<unknown>,
 ): Promise<number> {
-  const fd = openSync(path, 'r');
-  let size: number;
-  let starts: number[];
-  try {
-    size = fstatSync(fd).size;
-    starts = lineChunks(fd, size, pieceBytes);
-  } finally {
-    closeSync(fd);
-  }
-  const pieces = starts.length - 1;
-  const pending: (Promise<MatchRecords> | undefined)[] = [];
-  const spare: ArrayBuffer[] = [];
-  let sent = 0;
-  for (let k = 0; k < pieces; k++) {
-    while (sent < pieces && sent < k + ahead) {
-      const reuse = spare.pop();
-      const p = workers.match({ path, start: starts[sent]!, end: starts[sent + 1]!, size, ...(reuse ? { reuse } : {}) });
-      // Awaited in order below; until then a failure must not count as unhandled.
-      p.catch(() => {});
-      pending[sent++] = p;
-    }
-    if (k === 0 && ready) await ready;
-    const records = await pending[k]!;
-    pending[k] = undefined;
-    deliver(records, starts[k + 1]!);
-    spare.push(records.buffer);
-  }
-  return size;
+  return workers.reader(path, pieceBytes, ahead).deliver(deliver, ready);
 }

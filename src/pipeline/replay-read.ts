@@ -117,18 +117,29 @@ export async function readMatches(
 
 /**
  * The workers readMatches will want for these files, started now (null when
- * every file will be read line by line): a worker takes a tenth of a second
- * to load, which the caller can spend on other work meanwhile. Matching needs
- * only the spec and `now`; pass the workers to readMatches with the same ones.
+ * every file will be read line by line), already matching the first pieces of
+ * the first file they will read: a worker takes a tenth of a second to load,
+ * and its first pieces (run before V8 has optimised anything) as much again,
+ * which the caller can spend on other work meanwhile. Matching needs only the
+ * spec and `now`; pass the workers to readMatches with the same ones.
  */
 export function startWorkers(files: readonly string[], spec: FormatName | SignatureSpec, now: number, tune?: Partial<ReadTuning>): ReplayWorkers | null {
   const tuning = { ...DEFAULT_TUNING, ...tune };
   for (const file of files) {
+    let workers: ReplayWorkers;
     try {
-      if (byWorkers(file, createSignature(spec, { now }), tuning)) return new ReplayWorkers(spec, now, tuning.workers, tuning.workerScript);
+      if (!byWorkers(file, createSignature(spec, { now }), tuning)) continue;
+      workers = new ReplayWorkers(spec, now, tuning.workers, tuning.workerScript);
     } catch {
       // readMatches says what is wrong with the file.
+      continue;
     }
+    try {
+      workers.begin(file, tuning.pieceBytes, tuning.ahead * tuning.workers);
+    } catch {
+      // Nor is it begun: readMatches reads it afresh and says what is wrong with it.
+    }
+    return workers;
   }
   return null;
 }
