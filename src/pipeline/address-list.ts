@@ -31,11 +31,7 @@ export class AddressList {
   /** How many addresses had at least one failure of each cause. */
   perCause(): Record<Cause, number> {
     const out = {} as Record<Cause, number>;
-    for (let i = 0; i < CAUSES.length; i++) {
-      let n = 0;
-      for (let r = 0; r < this.tally.size; r++) if (this.tally.count(r, i) > 0) n++;
-      out[CAUSES[i]!] = n;
-    }
+    for (let i = 0; i < CAUSES.length; i++) out[CAUSES[i]!] = this.tally.nonZero(i);
     return out;
   }
 
