@@ -110,11 +110,20 @@ function dottedQuadBytes(buf: Uint8Array, from: number, to: number): number {
  * memoAt (memo.ts) for bytes of an ASCII line: the last few results of a
  * pure function of a text, found by comparing the bytes in place, so a hit
  * (nearly every line) makes no string. A miss decodes the key once.
+ *
+ * Keys are compared four bytes at a time, through a DataView of the buffer
+ * (x86 reads them unaligned at no cost) against the key's copy as 32-bit
+ * words: byte by byte, a nginx message of 60-90 bytes took ~235 ns to find,
+ * a third of the matching time of its line.
  */
 export class ByteMemo<T> {
-  private readonly keys: Uint8Array[] = [];
+  /** Each key's bytes as little-endian words, the last one padded with zeros. */
+  private readonly keys: Uint32Array[] = [];
+  private readonly lengths: number[] = [];
   private readonly values: T[] = [];
   private next = 0;
+  private viewed: Uint8Array | null = null;
+  private view: DataView = new DataView(new ArrayBuffer(0));
 
   constructor(
     private readonly fn: (key: string) => T,
@@ -123,19 +132,33 @@ export class ByteMemo<T> {
 
   get(buf: Buffer, from: number, to: number): T {
     const len = to - from;
+    const full = len >> 2;
+    if (buf !== this.viewed) {
+      this.viewed = buf;
+      this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    const view = this.view;
     const keys = this.keys;
+    const lengths = this.lengths;
     for (let i = 0; i < keys.length; i++) {
+      if (lengths[i] !== len) continue;
       const k = keys[i]!;
-      if (k.length !== len) continue;
-      // From the end: the texts a server repeats differ most in their last words.
-      let j = len - 1;
-      while (j >= 0 && k[j] === buf[from + j]) j--;
-      if (j < 0) return this.values[i]!;
+      // The bytes past the last whole word, then the words, from the end: the texts a server
+      // repeats differ most in their last words.
+      let tail = 0;
+      for (let j = len - 1; j >= full << 2; j--) tail = (tail << 8) | buf[from + j]!;
+      if (full < k.length && (tail >>> 0) !== k[full]) continue;
+      let w = full - 1;
+      while (w >= 0 && view.getUint32(from + (w << 2), true) === k[w]) w--;
+      if (w < 0) return this.values[i]!;
     }
     const v = this.fn(buf.toString('latin1', from, to));
     // Replaced in turn once full, so memory stays bounded whatever the input.
     // A copy: the read buffer is filled again with the next piece.
-    keys[this.next] = new Uint8Array(buf.subarray(from, to));
+    const words = new Uint32Array((len + 3) >> 2);
+    new Uint8Array(words.buffer).set(buf.subarray(from, to));
+    keys[this.next] = words;
+    lengths[this.next] = len;
     this.values[this.next] = v;
     this.next = (this.next + 1) % this.size;
     return v;

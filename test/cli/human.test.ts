@@ -12,7 +12,8 @@ describe('thousands', () => {
 describe('table', () => {
   it('lays full rows of plain ASCII out exactly as cli-table3 does, whatever the widths and blanks', () => {
     let seed = 7;
-    const rand = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+    // The high bits of an LCG: its low bits repeat with a short period.
+    const rand = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 16) % n;
     const text = () => {
       const len = rand(4) === 0 ? 0 : rand(25);
       let s = '';

@@ -22,6 +22,26 @@ describe('byte helpers', () => {
     expect(calls).toEqual(['hello', 'jelly']);
   });
 
+  it('ByteMemo answers for exactly its key, whatever the lengths, the bytes that differ and where the buffer starts', () => {
+    let seed = 11;
+    // The high bits of an LCG: its low bits repeat with a short period.
+    const rand = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 16) % n;
+    // Few letters and short keys: many keys share a length and most of their bytes.
+    const keys = Array.from({ length: 60 }, () => Array.from({ length: rand(14) }, () => 'ab, '[rand(4)]).join(''));
+    const memo = new ByteMemo((k) => `<${k}>`, 8);
+    const backing = Buffer.alloc(4096);
+    for (let t = 0; t < 20_000; t++) {
+      const key = keys[rand(keys.length)]!;
+      // A view at any offset of a larger buffer, sometimes a new one: as the read buffers are.
+      const offset = rand(64);
+      const buf = rand(50) === 0 ? Buffer.alloc(offset + 40) : backing.subarray(offset % 7);
+      const at = rand(20);
+      buf.fill(rand(256), 0, Math.min(buf.length, at + 40));
+      buf.write(key, at, 'latin1');
+      expect(memo.get(buf, at, at + key.length)).toBe(`<${key}>`);
+    }
+  });
+
   it('addressWords reads what parseIp reads, and refuses the forms it leaves to the text path', () => {
     const words = (s: string) => {
       const out = found();
