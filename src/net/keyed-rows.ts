@@ -180,6 +180,13 @@ export class KeyedRows<Extra = never> {
     } else this.rebuild(cap);
   }
 
+  /** Makes room for `rows` rows at once, rather than by doubling as they come. */
+  reserve(rows: number): void {
+    let cap = this._capacity;
+    while (cap < rows) cap = Math.ceil(cap * GROWTH);
+    if (cap !== this._capacity) this.rebuild(cap);
+  }
+
   /** Removes every row (and gives back the memory of a large table). */
   clear(): void {
     this._size = 0;

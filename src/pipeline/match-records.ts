@@ -1,6 +1,6 @@
 import { ipFromWords, type Ip } from '../net/address.js';
 import { wordsInterner } from '../signatures/memo.js';
-import type { AddressTally } from './address-tally.js';
+import { CAUSE_COUNTERS, type AddressTally, type TallyRows } from './address-tally.js';
 import { causeIndex, CAUSES, type Cause } from '../signatures/causes.js';
 import type { ByteFailure, MatchResult } from '../signatures/types.js';
 
@@ -9,14 +9,13 @@ import type { ByteFailure, MatchResult } from '../signatures/types.js';
  * per recognised line 40 bytes, as Float64 [time (NaN: none)] then Int32
  * [line index, kind | (IPv6 ? 4 : 0) | cause << 3, w0, w1, w2, w3, reason id,
  * address id], then room for more. Reasons go once each in a table of
- * their own: a log repeats a few. The address id is -1 as the worker writes
- * it; the reading thread's RecordTally fills in the address's row in its
- * tally, by which forEachRecord finds the address's Ip without hashing its
- * words again.
+ * their own: a log repeats a few. The address id is the address's row in the tally of the writer that
+ * wrote the record (-1: it kept none), so the reader can tell a known address
+ * without looking up its words.
  */
 export interface MatchRecords {
   readonly format: string;
-  /** Which writer wrote them (ReplayWorkers: the worker's number). */
+  /** Which writer wrote them (ReplayWorkers: the worker's number): the address ids are that writer's. */
   readonly writer: number;
   readonly lines: number;
   readonly count: number;
@@ -35,7 +34,15 @@ const KIND_UNTRUSTED = 2;
  * serves piece after piece (`reset`), so its buffer grows once, not per piece.
  */
 export class RecordWriter {
-  constructor(private readonly writer = 0) {}
+  /**
+   * `addresses`, when given, numbers the addresses: its rows are the address
+   * ids of the records (it counts nothing; the reader counts by id, see
+   * CountsById).
+   */
+  constructor(
+    private readonly writer = 0,
+    private readonly addresses?: AddressTally,
+  ) {}
 
   private i32 = new Int32Array(STRIDE * 1024);
   private f64 = new Float64Array(this.i32.buffer);
@@ -79,6 +86,24 @@ export class RecordWriter {
     this.i32[o + 9] = -1;
   }
 
+  /**
+   * The address ids, looked up for all of the piece's failures in one loop
+   * (in record order, so still numbered as first seen) rather than one per
+   * line among the matching: there each lookup's cache misses cost 4–5 times
+   * what they cost in a loop of lookups, where the table stays in cache and
+   * the misses overlap.
+   */
+  private number(): void {
+    const addresses = this.addresses;
+    if (!addresses) return;
+    const i32 = this.i32;
+    for (let o = 0; o < this.count * STRIDE; o += STRIDE) {
+      const flags = i32[o + 3]!;
+      if ((flags & 3) !== FAILURE) continue;
+      i32[o + 9] = addresses.row(flags & 4 ? 6 : 4, i32[o + 4]!, i32[o + 5]!, i32[o + 6]!, i32[o + 7]!);
+    }
+  }
+
   /** A new record for line `index`: where its numbers start in i32. */
   private row(index: number): number {
     if (this.count * STRIDE === this.i32.length) {
@@ -99,6 +124,7 @@ export class RecordWriter {
    * piece's megabyte of records into `into` instead was 1% of a worker's time.
    */
   finish(format: string, lines: number, into?: ArrayBuffer): MatchRecords {
+    this.number();
     const records = { format, writer: this.writer, lines, count: this.count, buffer: this.i32.buffer as ArrayBuffer, reasons: this.reasons.slice() };
     this.i32 = into && into.byteLength >= 4 * STRIDE * 1024 ? new Int32Array(into) : new Int32Array(this.i32.length);
     this.f64 = new Float64Array(this.i32.buffer);
@@ -116,32 +142,56 @@ export class RecordWriter {
 
 /**
  * Every failure of MatchRecords counted per address and cause
- * (CAUSE_COUNTERS) into `tally`, by the address's words, and the address's
- * row in the tally written into the record as its address id: forEachRecord
- * then finds the Ip by that id (addressesById), an array index, where a
- * second lookup by the words would cost another hash and its cache misses.
- * (The workers numbered the addresses themselves before; they are the
- * busier thread, and that lookup was a seventh of their time.)
+ * (CAUSE_COUNTERS), by the address ids the records carry: an array index per
+ * failure, where counting by the address's words costs a hash lookup. The
+ * worker that matched the lines only numbered the addresses (its lookups
+ * were a fifth of its time); the thread that reads the records has room for
+ * the counting. Records without ids are counted by their words in `other`.
  */
-export class RecordTally {
-  constructor(readonly tally: AddressTally) {}
+export class CountsById {
+  private readonly byWriter: Int32Array[] = [];
+
+  constructor(private readonly other: AddressTally) {}
 
   add(records: MatchRecords): void {
-    countRecords(new Int32Array(records.buffer, 0, records.count * STRIDE), this.tally);
+    const counts = this.byWriter[records.writer] ?? new Int32Array(1024 * CAUSE_COUNTERS);
+    this.byWriter[records.writer] = countById(new Int32Array(records.buffer, 0, records.count * STRIDE), counts, this.other);
+  }
+
+  /** A writer's addresses (rows as its AddressTally numbered them), with the counts made here. */
+  rows(writer: number, addresses: TallyRows): TallyRows {
+    const counts = new Int32Array(addresses.size * CAUSE_COUNTERS);
+    const mine = this.byWriter[writer];
+    if (mine) counts.set(mine.subarray(0, Math.min(mine.length, counts.length)));
+    return { size: addresses.size, keys: addresses.keys, counts };
   }
 }
 
 /**
- * RecordTally.add's loop, a function of its own: V8 compiled add() on the
+ * CountsById.add's loop, a function of its own: V8 compiled add() on the
  * stack in the middle of its first loop, before the lines after the loop had
  * ever run, and that code then gave up at its end on every later call.
  */
-function countRecords(i32: Int32Array, tally: AddressTally): void {
+function countById(i32: Int32Array, counts: Int32Array, other: AddressTally): Int32Array {
   for (let o = 0; o < i32.length; o += STRIDE) {
     const flags = i32[o + 3]!;
     if ((flags & 3) !== FAILURE) continue;
-    i32[o + 9] = tally.bump(flags & 4 ? 6 : 4, i32[o + 4]!, i32[o + 5]!, i32[o + 6]!, i32[o + 7]!, flags >> 3, CAUSES.length);
+    const cause = flags >> 3;
+    const id = i32[o + 9]!;
+    if (id < 0) {
+      other.bump(flags & 4 ? 6 : 4, i32[o + 4]!, i32[o + 5]!, i32[o + 6]!, i32[o + 7]!, cause, CAUSES.length);
+      continue;
+    }
+    const base = id * CAUSE_COUNTERS;
+    if (base >= counts.length) {
+      const grown = new Int32Array(Math.max(counts.length * 2, base + CAUSE_COUNTERS));
+      grown.set(counts);
+      counts = grown;
+    }
+    counts[base + cause]!++;
+    counts[base + CAUSES.length]!++;
   }
+  return counts;
 }
 
 /** What forEachRecord hands on: a result as its parts, so that no object is made per line. */
@@ -152,37 +202,38 @@ export interface RecordVisitor {
   unparsable(index: number, untrusted: boolean): void;
 }
 
-/** The Ip of an address of a record: by its id (RecordTally), or by its words when it has none (-1). */
-export type AddressOf = (id: number, family: 4 | 6, w0: number, w1: number, w2: number, w3: number) => Ip;
+/** The Ip of an address of a record: by its writer's id for it, or by its words. */
+export type AddressOf = (writer: number, id: number, family: 4 | 6, w0: number, w1: number, w2: number, w3: number) => Ip;
 
 // As many as the interners keep (memo.ts): a busy log's working set.
 const IPS_KEPT = 1 << 16;
 
 /**
  * An AddressOf that makes each address's Ip once, from its words, and finds
- * it again by its id (an array index, where a lookup by the words costs a
- * hash and several cache misses). Ids are rows of a tally that never removes
- * one, so they come in about the order addresses were first seen: the array
- * covers the IPS_KEPT ids from a base, and starts again from the newest id
- * past that, bounded whatever the log. Older ids, and records without ids, go to a
- * wordsInterner; a new id is a new address, so its Ip is made without asking
- * one (a busy log's first tens of thousands of addresses all come that way).
+ * it again by the writer's id (an array index, where a lookup by the words
+ * costs a hash and several cache misses). Ids come in the order addresses
+ * were first seen, so each writer's array covers the IPS_KEPT ids from a
+ * base, and starts again from the newest id past that: bounded whatever the
+ * log. Older ids, and records without ids, go to a wordsInterner; a new id
+ * is a new address, so its Ip is made without asking one (a busy log's
+ * first tens of thousands of addresses all come that way).
  */
 export function addressesById(): AddressOf {
   let byWords: ReturnType<typeof wordsInterner> | undefined;
-  let base = 0;
-  let ips: Ip[] = [];
-  return (id, family, w0, w1, w2, w3) => {
-    if (id < base) return (byWords ??= wordsInterner())(family, w0, w1, w2, w3);
-    let at = id - base;
-    const known = ips[at];
+  const writers: { base: number; ips: Ip[] }[] = [];
+  return (writer, id, family, w0, w1, w2, w3) => {
+    const w = (writers[writer] ??= { base: 0, ips: [] });
+    if (id < w.base) return (byWords ??= wordsInterner())(family, w0, w1, w2, w3);
+    let at = id - w.base;
+    const known = w.ips[at];
     if (known !== undefined) return known;
     if (at >= IPS_KEPT) {
-      base = id;
-      ips = [];
+      w.base = id;
+      w.ips = [];
       at = 0;
     }
-    return (ips[at] = ipFromWords(family, w0, w1, w2, w3));
+    // A writer numbers addresses as it first counts them, and its records come in that order: no holes.
+    return (w.ips[at] = ipFromWords(family, w0, w1, w2, w3));
   };
 }
 
@@ -200,7 +251,7 @@ export function forEachRecord(records: MatchRecords, ipOf: AddressOf, visit: Rec
       continue;
     }
     const time = f64[o >> 1]!;
-    const ip = ipOf(i32[o + 9]!, flags & 4 ? 6 : 4, i32[o + 4]!, i32[o + 5]!, i32[o + 6]!, i32[o + 7]!);
+    const ip = ipOf(records.writer, i32[o + 9]!, flags & 4 ? 6 : 4, i32[o + 4]!, i32[o + 5]!, i32[o + 6]!, i32[o + 7]!);
     visit.failure(i32[o + 2]!, Number.isNaN(time) ? null : time, ip, reasons[i32[o + 8]!]!, CAUSES[flags >> 3]!);
   }
 }

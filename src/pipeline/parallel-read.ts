@@ -4,7 +4,8 @@ import { Worker } from 'node:worker_threads';
 import type { FormatName, SignatureSpec } from '../signatures/index.js';
 import { lineChunks } from '../sources/line-chunks.js';
 import type { MatchRecords } from './match-records.js';
-import type { InitTask, PieceReply, PieceTask } from './replay-worker.js';
+import type { TallyRows } from './address-tally.js';
+import type { InitTask, PieceReply, PieceTask, TallyTask } from './replay-worker.js';
 import { detachEarly } from './detach-early.js';
 
 /**
@@ -69,7 +70,7 @@ export function prestartedWorkers(): number {
 }
 
 interface Waiting {
-  resolve: (r: MatchRecords) => void;
+  resolve: (r: MatchRecords | TallyRows) => void;
   reject: (e: Error) => void;
 }
 
@@ -99,7 +100,7 @@ export class ReplayWorkers {
         if (!w) return;
         slot.waiting.delete(reply.seq);
         if ('error' in reply) w.reject(new Error(`reading ${reply.error}`));
-        else w.resolve(reply.records);
+        else w.resolve('tally' in reply ? reply.tally : reply.records);
       });
       worker.on('error', (err) => this.fail(slot.waiting, new Error(`a replay worker failed: ${err.message}`)));
       worker.on('exit', (code) => {
@@ -133,10 +134,19 @@ export class ReplayWorkers {
     let slot = this.workers[0]!;
     for (const s of this.workers) if (s.waiting.size < slot.waiting.size) slot = s;
     const seq = this.seq++;
-    return this.ask(slot, { ...task, seq }, task.reuse ? [task.reuse] : []);
+    return this.ask(slot, { ...task, seq }, task.reuse ? [task.reuse] : []) as Promise<MatchRecords>;
   }
 
-  private ask(slot: (typeof this.workers)[number], task: PieceTask, transfer: ArrayBuffer[]): Promise<MatchRecords> {
+  /**
+   * Each worker's addresses so far (after every piece asked of it before), in
+   * the order of the ids its records carry; in worker order, which is the
+   * records' `writer`.
+   */
+  addresses(): Promise<TallyRows[]> {
+    return Promise.all(this.workers.map((slot) => this.ask(slot, { seq: this.seq++, tally: true }, []) as Promise<TallyRows>));
+  }
+
+  private ask(slot: (typeof this.workers)[number], task: PieceTask | TallyTask, transfer: ArrayBuffer[]): Promise<MatchRecords | TallyRows> {
     if (this.broken) return Promise.reject(this.broken);
     // A closed worker never answers: nothing may wait for it.
     if (this.closing) return Promise.reject(new Error('the replay workers were closed'));

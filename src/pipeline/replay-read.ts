@@ -6,8 +6,8 @@ import type { Ip } from '../net/address.js';
 import { causeIndex, CAUSES, type Cause } from '../signatures/causes.js';
 import type { Signature } from '../signatures/types.js';
 import { forEachLine } from '../sources/read-lines.js';
-import { AddressTally, CAUSE_COUNTERS, type TallyView } from './address-tally.js';
-import { addressesById, forEachRecord, RecordTally, type AddressOf, type RecordVisitor } from './match-records.js';
+import { AddressTally, CAUSE_COUNTERS, RowsView, type TallyView } from './address-tally.js';
+import { addressesById, CountsById, forEachRecord, type AddressOf, type RecordVisitor } from './match-records.js';
 import { defaultWorkerCount, PARALLEL_FROM, readInPieces, ReplayWorkers } from './parallel-read.js';
 
 /**
@@ -65,7 +65,8 @@ export const DEFAULT_TUNING: ReadTuning = {
  * line gives.
  *
  * Returns the bytes read and every failing address's failures per cause
- * (CAUSE_COUNTERS), counted here (RecordTally for the workers' records).
+ * (CAUSE_COUNTERS). The workers number the addresses of their pieces, and
+ * their failures are counted here by those numbers (CountsById).
  */
 export async function readMatches(
   files: readonly string[],
@@ -81,8 +82,9 @@ export async function readMatches(
 ): Promise<{ bytes: number; tally: TallyView }> {
   const tuning = { ...DEFAULT_TUNING, ...opts.tuning };
   const tally = new AddressTally(CAUSE_COUNTERS);
-  // The workers' failures, counted here; the rows they get in the tally find their Ips (addressesById).
-  const counts = new RecordTally(tally);
+  // The workers' failures, counted here by the ids their records carry, and their addresses
+  // found by them: a worker numbers addresses once for all the files it is given.
+  const counts = new CountsById(tally);
   const ipOf = addressesById();
   let workers = opts.workers ?? null;
   // A sink still being made (check reads its config meanwhile): the first pieces are matched while it is.
@@ -100,6 +102,12 @@ export async function readMatches(
         workers ??= new ReplayWorkers(spec, now, tuning.workers, tuning.workerScript);
         bytesBefore += await inWorkers(workers, file, sinkNow, counts, ipOf, bytesBefore, tuning.pieceBytes, tuning.ahead * tuning.workers);
       }
+    }
+    if (workers) {
+      const all = (await workers.addresses()).map((rows, writer) => counts.rows(writer, rows));
+      // One worker matched every failure: its rows are the tally as they are.
+      if (tally.size === 0 && all.length === 1) return { bytes: bytesBefore, tally: new RowsView(all[0]!, CAUSE_COUNTERS) };
+      for (const rows of all) tally.merge(rows);
     }
   } finally {
     await workers?.close();
@@ -194,7 +202,7 @@ async function inWorkers(
   workers: ReplayWorkers,
   file: string,
   sinkNow: () => Promise<MatchSink>,
-  counts: RecordTally,
+  counts: CountsById,
   ipOf: AddressOf,
   bytesBefore: number,
   pieceBytes: number,

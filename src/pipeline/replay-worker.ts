@@ -4,6 +4,7 @@ import { createSignature, type FormatName, type SignatureSpec } from '../signatu
 import type { Signature } from '../signatures/types.js';
 import { readRegion } from '../sources/line-chunks.js';
 import { matchRegion } from './match-region.js';
+import { AddressTally, type TallyRows } from './address-tally.js';
 import { RecordWriter, type MatchRecords } from './match-records.js';
 import { detachEarly } from './detach-early.js';
 
@@ -23,19 +24,34 @@ export interface InitTask {
   readonly init: { readonly spec: FormatName | SignatureSpec; readonly now: number; readonly index: number };
 }
 
-export type PieceReply = { seq: number; records: MatchRecords } | { seq: number; error: string };
+/** Asks for the addresses the worker has numbered, in the order of their ids (TallyRows without counters). */
+export interface TallyTask {
+  readonly seq: number;
+  readonly tally: true;
+}
 
+export type PieceReply = { seq: number; records: MatchRecords } | { seq: number; tally: TallyRows } | { seq: number; error: string };
+
+// Its records buffers are transferred: settled before the matching code is optimised.
+detachEarly();
 const port = parentPort!;
 let scratch: Buffer | undefined;
+// Numbers the addresses for the records (see CountsById): the reading thread finds each by its number.
+const addresses = new AddressTally(0);
 // Set by the first message: a worker may be started before anyone knows what it will match.
 let sig: Signature;
 let out: RecordWriter;
 
-port.on('message', (task: InitTask | PieceTask) => {
+port.on('message', (task: InitTask | PieceTask | TallyTask) => {
   if ('init' in task) {
     // Stateless formats only (parallel-read.ts checks), so one signature serves every piece of every file.
     sig = createSignature(task.init.spec, { now: task.init.now });
-    out = new RecordWriter(task.init.index);
+    out = new RecordWriter(task.init.index, addresses);
+    return;
+  }
+  if ('tally' in task) {
+    const rows = addresses.rowsOut();
+    port.postMessage({ seq: task.seq, tally: rows } satisfies PieceReply, [rows.keys.buffer as ArrayBuffer, rows.counts.buffer as ArrayBuffer]);
     return;
   }
   let reply: PieceReply;

@@ -120,6 +120,20 @@ describe('KeyedRows', () => {
     expect(t.get([4_900, 0, 0, 0, 0])).toBe(4_900);
   });
 
+  it('reserves room for many rows at once, and still finds what it held', () => {
+    const t = new Values(5);
+    for (let i = 0; i < 100; i++) t.put([i, 1, 2, 3, 4], i);
+    t.rows.reserve(50_000);
+    const cap = t.capacity;
+    expect(cap).toBeGreaterThanOrEqual(50_000);
+    for (let i = 0; i < 100; i++) expect(t.get([i, 1, 2, 3, 4])).toBe(i);
+    for (let i = 100; i < 50_000; i++) t.put([i, 1, 2, 3, 4], i);
+    expect(t.capacity).toBe(cap);
+    t.rows.reserve(10);
+    expect(t.capacity).toBe(cap);
+    expect(t.get([49_999, 1, 2, 3, 4])).toBe(49_999);
+  });
+
   it('keeps keys that differ only in a late word apart', () => {
     const t = new Values(5);
     t.put([6, 1, 2, 3, 4], 1);

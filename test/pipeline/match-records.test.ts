@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseIp, type Ip } from '../../src/net/address.js';
-import { AddressTally, CAUSE_COUNTERS } from '../../src/pipeline/address-tally.js';
-import { addressesById, forEachRecord, RecordTally, RecordWriter, type MatchRecords } from '../../src/pipeline/match-records.js';
+import { AddressTally, CAUSE_COUNTERS, RowsView } from '../../src/pipeline/address-tally.js';
+import { addressesById, CountsById, forEachRecord, RecordWriter, type MatchRecords } from '../../src/pipeline/match-records.js';
 import { CAUSES } from '../../src/signatures/causes.js';
 import { UNPARSABLE, UNTRUSTED, type MatchResult } from '../../src/signatures/types.js';
 
@@ -75,52 +75,66 @@ function rowsOf(tally: AddressTally): [string, number[]][] {
 }
 
 describe('address ids', () => {
-  it('the reader counts each failure per cause into its tally, and the row it gets finds the Ip again', () => {
-    const out = new RecordWriter(3);
+  it('a writer numbers addresses in the order first seen, and the reader counts each failure per cause by those numbers', () => {
+    const addresses = new AddressTally(0);
+    const out = new RecordWriter(3, addresses);
     const f = (ip: string, cause: (typeof CAUSES)[number]): Exclude<MatchResult, null> => ({ time: 1, ip: parseIp(ip)!, reason: 'r', cause });
     out.add(0, f('198.51.100.1', 'eof'));
     out.add(1, f('2001:db8::1', 'sni'));
     out.add(2, f('198.51.100.1', 'sni'));
     const records = out.finish('nginx', 3);
     expect(records.writer).toBe(3);
-    const tally = new AddressTally(CAUSE_COUNTERS);
-    const counting = new RecordTally(tally);
-    counting.add(records);
     const seen: Ip[] = [];
     forEachRecord(records, addressesById(), { failure: (_, __, ip) => void seen.push(ip), unparsable: () => {} });
     expect(seen.map((ip) => ip.text)).toEqual(['198.51.100.1', '2001:db8::1', '198.51.100.1']);
     // The same address, the same Ip object: found again by its id.
     expect(seen[2]).toBe(seen[0]);
-    // Numbered as first seen.
-    expect([tally.size, tally.ip(0).text, tally.ip(1).text]).toEqual([2, '198.51.100.1', '2001:db8::1']);
-    // Another piece: the same tally, the same ids for the same addresses.
-    const more = new RecordWriter(0);
-    more.add(0, f('2001:db8::1', 'eof'));
-    const second = more.finish('nginx', 1);
-    counting.add(second);
-    expect(new Int32Array(second.buffer)[9]).toBe(1);
+    expect([addresses.size, addresses.ip(0).text, addresses.ip(1).text]).toEqual([2, '198.51.100.1', '2001:db8::1']);
+    // Counted by id, the writer's rows, then merged into a tally by the addresses' words.
+    const tally = new AddressTally(CAUSE_COUNTERS);
+    const byId = new CountsById(tally);
+    byId.add(records);
+    // A writer that numbers nothing (id -1): its failures are counted by their words.
+    const plain = new RecordWriter(0);
+    plain.add(0, f('2001:db8::1', 'eof'));
+    byId.add(plain.finish('nginx', 1));
+    const rows = byId.rows(3, addresses.rowsOut());
+    // Read as they are (one worker matched everything): the same counts, the same addresses per cause.
+    const view = new RowsView(rows, CAUSE_COUNTERS);
+    expect(CAUSES.map((_, i) => view.nonZero(i))).toEqual(CAUSES.map((c) => (c === 'eof' ? 1 : c === 'sni' ? 2 : 0)));
+    expect(view.count(0, CAUSES.length)).toBe(2);
+    tally.merge(rows);
     const counts = Object.fromEntries(rowsOf(tally));
     const row = (eof: number, sni: number) => CAUSES.map((c) => (c === 'eof' ? eof : c === 'sni' ? sni : 0)).concat(eof + sni);
     expect(counts).toEqual({ '198.51.100.1': row(1, 1), '2001:db8::1': row(1, 1) });
   });
 
-  it('records without ids find their Ips by their words', () => {
-    const out = new RecordWriter();
-    out.add(0, { time: 1, ip: parseIp('198.51.100.7')!, reason: 'r', cause: 'eof' });
-    const seen: string[] = [];
-    forEachRecord(out.finish('nginx', 1), addressesById(), { failure: (_, __, ip) => void seen.push(ip.text), unparsable: () => {} });
-    expect(seen).toEqual(['198.51.100.7']);
+  it('CountsById grows with the ids it is given', () => {
+    const addresses = new AddressTally(0);
+    const out = new RecordWriter(0, addresses);
+    for (let i = 0; i < 5000; i++) out.add(i, { time: 1, ip: parseIp(`198.51.${100 + (i >> 8)}.${i & 255}`)!, reason: 'r', cause: 'eof' });
+    out.add(5000, { time: 1, ip: parseIp('198.51.100.0')!, reason: 'r', cause: 'other' });
+    const tally = new AddressTally(CAUSE_COUNTERS);
+    const byId = new CountsById(tally);
+    byId.add(out.finish('nginx', 5001));
+    tally.merge(byId.rows(0, addresses.rowsOut()));
+    expect(tally.size).toBe(5000);
+    const total = CAUSES.length;
+    let sum = 0;
+    for (let r = 0; r < tally.size; r++) sum += tally.count(r, total);
+    expect(sum).toBe(5001);
+    const first = rowsOf(tally).find(([ip]) => ip === '198.51.100.0')![1];
+    expect([first[CAUSES.indexOf('eof')], first[CAUSES.indexOf('other')], first[total]]).toEqual([1, 1, 2]);
   });
 
-  it('addressesById stays right past the ids it keeps, for old ids too', () => {
+  it('addressesById stays right past the ids it keeps, for old ids and for each writer apart', () => {
     const ipOf = addressesById();
     const words = (n: number) => [4, 0, 0, 0, (0xc6336400 + n) | 0] as const;
-    for (let id = 0; id < 70_000; id++) expect(ipOf(id, ...words(id)).w3).toBe(words(id)[4]);
+    for (let id = 0; id < 70_000; id++) expect(ipOf(0, id, ...words(id)).w3).toBe(words(id)[4]);
     // Long forgotten by the array: found by its words all the same.
-    expect(ipOf(5, ...words(5)).text).toBe('198.51.100.5');
-    expect(ipOf(69_999, ...words(69_999))).toBe(ipOf(69_999, ...words(69_999)));
-    // An id that comes out of order (a row first counted by a line-by-line read): its own address still.
-    expect(ipOf(70_500, ...words(12)).text).toBe('198.51.100.12');
-    expect(ipOf(70_100, ...words(13)).text).toBe('198.51.100.13');
+    expect(ipOf(0, 5, ...words(5)).text).toBe('198.51.100.5');
+    // Writer 1's id 5 is another address.
+    expect(ipOf(1, 5, ...words(9)).text).toBe('198.51.100.9');
+    expect(ipOf(0, 69_999, ...words(69_999))).toBe(ipOf(0, 69_999, ...words(69_999)));
   });
 });
