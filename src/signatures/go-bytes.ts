@@ -11,13 +11,19 @@ import { BYTES_DEFER, BYTES_FAILURE, BYTES_NONE, type ByteFailure, type Signatur
  * other shape with it (program prefixes, logrus, JSON, syslog, an unusual
  * address) is left to the text path.
  */
-export function goBytesMatcher(marker: string, causeOfReason: (reason: string) => Cause): NonNullable<Signature['matchBytes']> {
+export function goBytesMatcher(
+  marker: string,
+  causeOfReason: (reason: string) => Cause,
+  /** causeOfReason of "read tcp A->B: <rest>", from the rest alone (go.ts: the cause is in what follows the addresses). */
+  causeOfRest: (rest: string) => Cause,
+): NonNullable<Signature['matchBytes']> {
   const MARKER = asciiBytes(marker);
   const parseTime = slashedLocalTimeBytesParser();
   const reasons = new ByteMemo((text) => {
     const reason = text.trim() || 'unknown';
     return { reason, cause: causeOfReason(reason) };
   });
+  const rests = new ByteMemo(causeOfRest);
 
   return (buf: Buffer, s: number, e: number, ns: number, ne: number, out: ByteFailure): number => {
     if (!slashedStampAt(buf, s, e) || !bytesAt(buf, s + 20, MARKER)) return bytesWithin(buf, s, e, MARKER) ? BYTES_DEFER : BYTES_NONE;
@@ -53,10 +59,14 @@ export function goBytesMatcher(marker: string, causeOfReason: (reason: string) =
     if (ns >= 0 && !asciiStampAt(buf, ns, ne)) return BYTES_DEFER;
     if (!addressWords(buf, a, b, out)) return BYTES_DEFER;
     const r = i + 2;
-    // "read tcp A->B: …" is unique per line (its addresses): the text path's memo of what follows them.
+    // "read tcp A->B: …" is unique per line (its addresses): its cause is remembered by what
+    // follows them, found here on the bytes (the text path finds it with IO_PREFIX, go.ts).
     if (buf[r] === 114 || buf[r] === 119) {
       out.reason = buf.toString('latin1', r, e).trim() || 'unknown';
-      out.cause = causeOfReason(out.reason);
+      const io = ioPrefixBytes(buf, r, e);
+      let end = e;
+      while (end > r && isSpaceByte(buf[end - 1]!)) end--;
+      out.cause = io > 0 && r + io < end ? rests.get(buf, r + io, end) : causeOfReason(out.reason);
     } else {
       const m = reasons.get(buf, r, e);
       out.reason = m.reason;
@@ -65,4 +75,33 @@ export function goBytesMatcher(marker: string, causeOfReason: (reason: string) =
     out.time = parseTime(buf, s);
     return BYTES_FAILURE;
   }
+}
+
+const READ = asciiBytes('read ');
+const WRITE = asciiBytes('write ');
+const TCP = asciiBytes('tcp ');
+const UDP = asciiBytes('udp ');
+
+/** \s on ASCII. */
+function isSpaceByte(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+/**
+ * IO_PREFIX of go.ts (/^(?:read|write) (?:tcp|udp) \S{1,120}: /) on the bytes
+ * buf[r…e): the length of what it matches, or 0. The \S run after the
+ * protocol ends at the first blank; the match needs that run to end in ':',
+ * be 2 to 121 characters long, and the blank to be a space.
+ */
+function ioPrefixBytes(buf: Uint8Array, r: number, e: number): number {
+  const verb = bytesAt(buf, r, READ) ? READ.length : bytesAt(buf, r, WRITE) ? WRITE.length : 0;
+  if (verb === 0) return 0;
+  const p = r + verb;
+  if (!bytesAt(buf, p, TCP) && !bytesAt(buf, p, UDP)) return 0;
+  const from = p + TCP.length;
+  let i = from;
+  while (i < e && i - from <= 121 && !isSpaceByte(buf[i]!)) i++;
+  const run = i - from;
+  if (i >= e || buf[i] !== 32 || run < 2 || run > 121 || buf[i - 1] !== 58) return 0;
+  return i + 1 - r;
 }

@@ -76,7 +76,7 @@ export function createGoSignature(opts: SignatureOptions): Signature {
 
   return {
     name: 'go',
-    matchBytes: goBytesMatcher(GO_MARKER, causeOfReason),
+    matchBytes: goBytesMatcher(GO_MARKER, causeOfReason, causeOfRest),
     match(line: string, next?: string): MatchResult {
       // The common shape, "YYYY/MM/DD HH:MM:SS http: TLS handshake error from …", parsed by hand.
       if (startsWithSlashedStamp(line) && line.startsWith(GO_MARKER, 20)) {

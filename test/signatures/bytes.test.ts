@@ -56,6 +56,47 @@ describe('byte helpers', () => {
   });
 });
 
+describe('go byte path, "read tcp A->B: …" reasons', () => {
+  it('gives the cause and reason the text path gives, whatever the prefix looks like', () => {
+    const sig = createSignature('go', { now: Date.UTC(2026, 10, 22) });
+    const run = (n: number) => 'x'.repeat(Math.max(0, n - 1)) + ':';
+    const reasons = [
+      'read tcp 198.51.100.1:443->203.0.113.7:4000: read: connection reset by peer',
+      'write tcp [2001:db8::1]:443->[2001:db8::2]:5000: write: broken pipe',
+      'read udp 198.51.100.1:443->203.0.113.7:4000: i/o timeout',
+      'read tcp 198.51.100.1:443->203.0.113.7:4000: read: connection reset by peer   ',
+      'read tcp 198.51.100.1:443->203.0.113.7:4000:\tread: connection reset by peer',
+      'read tcp 198.51.100.1:443->203.0.113.7:4000: ',
+      'read tcp 198.51.100.1:443->203.0.113.7:4000:',
+      'read tcp : EOF',
+      'read tcp a: EOF',
+      `read tcp ${run(121)} EOF`,
+      `read tcp ${run(122)} EOF`,
+      `read tcp ${run(120)} remote error: tls: bad certificate`,
+      'read tcp\t198.51.100.1:443->203.0.113.7:4000: EOF',
+      'reading tcp x: EOF',
+      'read tcpx: EOF',
+      'write  tcp x: EOF',
+      'read tcp x\u0001y: unsupported SSLv2 handshake received',
+      'read tcp x:y: no cipher suite supported by both client and server',
+      'rEOF',
+      'w',
+    ];
+    const head = '2026/11/22 01:02:03 http: TLS handshake error from 203.0.113.7:4000: ';
+    const next = '2026/11/22 01:02:04 http: TLS handshake error from 203.0.113.8:4001: EOF';
+    for (const reason of reasons) {
+      const line = head + reason;
+      const buf = Buffer.from(`${line}\n${next}\n`, 'latin1');
+      const out = found();
+      const code = sig.matchBytes!(buf, 0, line.length, line.length + 1, line.length + 1 + next.length, out);
+      const text = sig.match(line, next);
+      if (code === BYTES_DEFER) continue;
+      expect(code, reason).toBe(BYTES_FAILURE);
+      expect(text && !('unparsable' in text) ? { reason: text.reason, cause: text.cause } : text, reason).toEqual({ reason: out.reason, cause: out.cause });
+    }
+  });
+});
+
 describe('byte paths on a busy log', () => {
   // A regression of speed, not of results, would be a line of the common shapes left to the text path.
   it.each(['nginx', 'go'] as const)('%s: every line of the bench log is answered in place', (format) => {
