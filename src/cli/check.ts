@@ -50,12 +50,16 @@ export async function checkCommand(files: string[], opts: CheckOptions, io: Io, 
       ...(stdin ? { stdin } : {}),
       ...(progress ? { onProgress: progress.update } : {}),
     });
+  } catch (err) {
+    await workers?.close();
+    throw err;
   } finally {
     progress?.done();
-    await workers?.close();
   }
   const diagnoses = diagnosesOf(report, spec.format);
   io.out(opts.json ? JSON.stringify(checkJson(report, diagnoses), null, 2) + '\n' : checkText(report, diagnoses, top));
+  // Stopped meanwhile (readMatches began it): awaited only now, so the report did not wait for it.
+  await workers?.close();
   return 0;
 }
 
