@@ -19,9 +19,11 @@ let early: { format: string; files: readonly string[]; now: number; workers: Rep
  * With `--format` on the command line, they are also given the first pieces
  * of the first file they will read as soon as this module's own imports are
  * in; checkCommand takes them (takeEarlyStart) if its files and format turn
- * out the same. A worker started for a file that is read line by line after
- * all (`--format auto`, apache, postfix) costs CPU time on another core, not
- * time, and never keeps the process alive.
+ * out the same, and stops them otherwise. A worker started for a file that
+ * is read line by line after all (`--format auto`, apache, postfix) costs CPU
+ * time on another core, not time. A worker only started never keeps the
+ * process alive; one given pieces does until it is taken or stopped, and a
+ * check that fails before that (a bad argument) ends with process.exit.
  */
 export async function warmUpCheck(args: readonly string[]): Promise<void> {
   if (!args.some(bigFile)) return;

@@ -27,6 +27,19 @@ export interface TallyView {
 }
 
 /**
+ * How many of `rows` rows of `counters` counters each have counter `i` above
+ * zero. Straight over the column: run once per cause at the end of check,
+ * where a call per row and cause, in code not yet optimised, took several
+ * milliseconds of a run's last ones.
+ */
+function nonZeroIn(counts: Int32Array, rows: number, counters: number, i: number): number {
+  const end = rows * counters;
+  let n = 0;
+  for (let k = i; k < end; k += counters) if (counts[k]! > 0) n++;
+  return n;
+}
+
+/**
  * TallyRows read as a tally, without the index a lookup by address needs:
  * when one worker matched every failure, its rows are already the whole
  * tally, and entering 50,000 addresses into a new one cost 20–30 ms at the
@@ -47,11 +60,7 @@ export class RowsView implements TallyView {
   }
 
   nonZero(i: number): number {
-    const counts = this.rows.counts;
-    const end = this.rows.size * this.counters;
-    let n = 0;
-    for (let k = i; k < end; k += this.counters) if (counts[k]! > 0) n++;
-    return n;
+    return nonZeroIn(this.rows.counts, this.rows.size, this.counters, i);
   }
 
   ip(r: number): Ip {
@@ -101,13 +110,7 @@ export class AddressTally implements RowColumns, TallyView {
   }
 
   nonZero(i: number): number {
-    // Straight over the column: run once per cause at the end of check, where a call per row and
-    // cause, in code not yet optimised, took several milliseconds of a run's last ones.
-    const counts = this.counts;
-    const end = this.rows.size * this.counters;
-    let n = 0;
-    for (let k = i; k < end; k += this.counters) if (counts[k]! > 0) n++;
-    return n;
+    return nonZeroIn(this.counts, this.rows.size, this.counters, i);
   }
 
   /** The address of row `r`. */

@@ -9,9 +9,9 @@ import type { ByteFailure, MatchResult } from '../signatures/types.js';
  * per recognised line 40 bytes, as Float64 [time (NaN: none)] then Int32
  * [line index, kind | (IPv6 ? 4 : 0) | cause << 3, w0, w1, w2, w3, reason id,
  * address id], then room for more. Reasons go once each in a table of
- * their own: a log repeats a few. The address id is the address's row in the tally of the writer that
- * wrote the record (-1: it kept none), so the reader can tell a known address
- * without looking up its words.
+ * their own: a log repeats a few. The address id is the address's row in the
+ * tally of the writer that wrote the record (-1: it kept none), so the reader
+ * can tell a known address without looking up its words.
  */
 export interface MatchRecords {
   readonly format: string;

@@ -140,14 +140,15 @@ export class ByteMemo<T> {
     const view = this.view;
     const keys = this.keys;
     const lengths = this.lengths;
+    // The bytes past the last whole word, as the key's last (padded) word holds them.
+    let tail = 0;
+    for (let j = len - 1; j >= full << 2; j--) tail = (tail << 8) | buf[from + j]!;
+    tail >>>= 0;
     for (let i = 0; i < keys.length; i++) {
       if (lengths[i] !== len) continue;
       const k = keys[i]!;
-      // The bytes past the last whole word, then the words, from the end: the texts a server
-      // repeats differ most in their last words.
-      let tail = 0;
-      for (let j = len - 1; j >= full << 2; j--) tail = (tail << 8) | buf[from + j]!;
-      if (full < k.length && (tail >>> 0) !== k[full]) continue;
+      // That tail, then the words, from the end: the texts a server repeats differ most in their last words.
+      if (full < k.length && tail !== k[full]) continue;
       let w = full - 1;
       while (w >= 0 && view.getUint32(from + (w << 2), true) === k[w]) w--;
       if (w < 0) return this.values[i]!;
