@@ -50,6 +50,10 @@ describe('check warm-up', () => {
     expect(lines).toBeGreaterThan(0);
     await early!.workers.close();
 
+    // A format that does not exist starts nothing early (commander reports it).
+    await warmUpCheck(['--format', 'bogus', big]);
+    expect(takeEarlyStart([big], { format: 'bogus' as 'go' })).toBeNull();
+
     for (const [files, spec] of [
       [[big], { format: 'go' }],
       [[small, big], { format: 'nginx' }],
