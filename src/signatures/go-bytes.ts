@@ -62,10 +62,12 @@ export function goBytesMatcher(
     // "read tcp A->B: …" is unique per line (its addresses): its cause is remembered by what
     // follows them, found here on the bytes (the text path finds it with IO_PREFIX, go.ts).
     if (buf[r] === 114 || buf[r] === 119) {
-      out.reason = buf.toString('latin1', r, e).trim() || 'unknown';
-      const io = ioPrefixBytes(buf, r, e);
+      // The reason without its trailing blanks, as trim() leaves an ASCII text (it starts with r or w:
+      // no leading ones, and never empty).
       let end = e;
       while (end > r && isSpaceByte(buf[end - 1]!)) end--;
+      out.reason = buf.toString('latin1', r, end);
+      const io = ioPrefixBytes(buf, r, e);
       out.cause = io > 0 && r + io < end ? rests.get(buf, r + io, end) : causeOfReason(out.reason);
     } else {
       const m = reasons.get(buf, r, e);
